@@ -1,0 +1,215 @@
+//! Passwords: the policy for new ones, and argon2id hashing on the blocking
+//! pool behind a small semaphore, so a burst of sign-ins cannot starve the
+//! threads that render pages.
+
+use std::sync::{Arc, OnceLock};
+
+use argon2::{
+    Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
+    password_hash::SaltString,
+};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::sync::Semaphore;
+use tracing::Instrument;
+
+pub const MIN_CHARS: usize = 12;
+pub const MAX_CHARS: usize = 128;
+
+/// A password that meets the policy, ready to hash.
+#[derive(Debug)]
+pub struct NewPassword(SecretString);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PasswordProblem {
+    #[error(
+        "Use at least 12 characters. A few unrelated words make a strong password that is easy to remember."
+    )]
+    TooShort,
+    #[error("Use at most 128 characters.")]
+    TooLong,
+    #[error("This password is too easy to guess{hint}. Try a longer phrase of unrelated words.")]
+    Guessable { hint: String },
+}
+
+impl NewPassword {
+    /// Checks length (in characters, any Unicode) and guessability; the
+    /// person's own name and address count as guessable.
+    pub fn parse(password: &str, personal: &[&str]) -> Result<Self, PasswordProblem> {
+        let chars = password.chars().count();
+        if chars < MIN_CHARS {
+            return Err(PasswordProblem::TooShort);
+        }
+        if chars > MAX_CHARS {
+            return Err(PasswordProblem::TooLong);
+        }
+        let entropy = zxcvbn::zxcvbn(password, personal);
+        if u8::from(entropy.score()) < 3 {
+            let hint = entropy
+                .feedback()
+                .and_then(|f| f.warning())
+                .map(|w| format!(" ({})", w.to_string().trim_end_matches('.').to_lowercase()))
+                .unwrap_or_default();
+            return Err(PasswordProblem::Guessable { hint });
+        }
+        Ok(Self(SecretString::from(password.to_owned())))
+    }
+
+    pub fn secret(&self) -> &SecretString {
+        &self.0
+    }
+}
+
+/// Hashes and verifies passwords without blocking the async runtime.
+#[derive(Clone)]
+pub struct Passwords {
+    permits: Arc<Semaphore>,
+}
+
+impl Default for Passwords {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Passwords {
+    pub fn new() -> Self {
+        // Each hash takes one core for tens of milliseconds and 19 MiB; more
+        // at once than cores only queues them inside the blocking pool.
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        Self {
+            permits: Arc::new(Semaphore::new(cores.max(2))),
+        }
+    }
+
+    pub async fn hash(&self, password: &NewPassword) -> Result<String, String> {
+        let password = password.0.clone();
+        self.blocking(move || {
+            let salt = SaltString::generate(&mut rand::rngs::OsRng);
+            hasher()
+                .hash_password(password.expose_secret().as_bytes(), &salt)
+                .map(|h| h.to_string())
+                .map_err(|e| e.to_string())
+        })
+        .await
+    }
+
+    /// True when `password` matches `stored`. With no stored hash (unknown
+    /// account) the same work is done against a dummy hash, so the answer
+    /// takes as long as for a wrong password.
+    pub async fn verify(&self, password: SecretString, stored: Option<String>) -> bool {
+        self.blocking(move || {
+            let known = stored.is_some();
+            let stored = stored.unwrap_or_else(|| dummy_hash().to_owned());
+            let Ok(parsed) = PasswordHash::new(&stored) else {
+                return false;
+            };
+            let ok = hasher()
+                .verify_password(password.expose_secret().as_bytes(), &parsed)
+                .is_ok();
+            known && ok
+        })
+        .await
+    }
+
+    async fn blocking<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> T {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .expect("the semaphore is never closed");
+        let span = tracing::Span::current();
+        tokio::task::spawn_blocking(move || span.in_scope(work))
+            .instrument(tracing::Span::current())
+            .await
+            .expect("password hashing does not panic")
+    }
+}
+
+/// argon2id with OWASP's minimum: 19 MiB, 2 passes, 1 lane.
+fn hasher() -> Argon2<'static> {
+    Argon2::new(
+        Algorithm::Argon2id,
+        Version::V0x13,
+        Params::new(19 * 1024, 2, 1, None).expect("valid argon2 parameters"),
+    )
+}
+
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let salt = SaltString::generate(&mut rand::rngs::OsRng);
+        hasher()
+            .hash_password(b"not a real password, only for timing", &salt)
+            .expect("hashing a constant works")
+            .to_string()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn length_is_counted_in_characters() {
+        assert_eq!(
+            NewPassword::parse("short", &[]).unwrap_err(),
+            PasswordProblem::TooShort
+        );
+        // 12 characters, more than 12 bytes.
+        assert!(NewPassword::parse("ĉevalo-ŝranko-ĵaŭdo", &[]).is_ok());
+        assert_eq!(
+            NewPassword::parse(&"x".repeat(129), &[]).unwrap_err(),
+            PasswordProblem::TooLong
+        );
+    }
+
+    #[test]
+    fn common_and_personal_passwords_are_refused() {
+        for weak in ["password1234", "qwertyuiop123", "123456789012"] {
+            assert!(
+                matches!(
+                    NewPassword::parse(weak, &[]),
+                    Err(PasswordProblem::Guessable { .. })
+                ),
+                "{weak}"
+            );
+        }
+        assert!(matches!(
+            NewPassword::parse("ada.lovelace@example.com", &["ada.lovelace@example.com"]),
+            Err(PasswordProblem::Guessable { .. })
+        ));
+        assert!(NewPassword::parse("copper kettle jazz orbit", &[]).is_ok());
+    }
+
+    #[tokio::test]
+    async fn hashes_verify_and_unknown_accounts_never_match() {
+        let passwords = Passwords::new();
+        let pw = NewPassword::parse("copper kettle jazz orbit", &[]).unwrap();
+        let hash = passwords.hash(&pw).await.unwrap();
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(
+            passwords
+                .verify(
+                    SecretString::from("copper kettle jazz orbit"),
+                    Some(hash.clone())
+                )
+                .await
+        );
+        assert!(
+            !passwords
+                .verify(SecretString::from("copper kettle jazz orbiT"), Some(hash))
+                .await
+        );
+        assert!(
+            !passwords
+                .verify(
+                    SecretString::from("not a real password, only for timing"),
+                    None
+                )
+                .await
+        );
+    }
+}

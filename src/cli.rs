@@ -1,0 +1,190 @@
+//! The command line: `serve` (default), `migrate`, `staff create`.
+
+use std::{io::Read, process::ExitCode, time::Duration};
+
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    accounts::{
+        EmailAddress, Passwords,
+        staff::{self, NewStaff, StaffRole},
+    },
+    audit::Actor,
+    clock::Clock,
+    config::Config,
+    db,
+    mail::Dispatcher,
+    startup::{Application, cancel_on_signal},
+    telemetry,
+};
+
+#[derive(Parser)]
+#[command(
+    name = "partner-portal",
+    version,
+    about = "Runs the technology alliance partner program portal"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the web server with its background tasks (the default).
+    Serve,
+    /// Create the database if needed, apply migrations, and exit.
+    Migrate,
+    /// Manage staff accounts.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Create a staff account; prints its two-factor secret once as `totp_secret=…`.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin or reviewer
+        #[arg(long)]
+        role: StaffRole,
+        /// Read the password from standard input (required, so it never
+        /// appears in the process list or shell history).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// A failure to report as one line, without a backtrace.
+struct Failure(String);
+
+impl<E: std::fmt::Display> From<E> for Failure {
+    fn from(e: E) -> Self {
+        Failure(e.to_string())
+    }
+}
+
+pub async fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let config = match Config::from_env() {
+        Ok(c) => c,
+        Err(e) => return fail(Failure(e.to_string())),
+    };
+    telemetry::init(config.log_format);
+    let result = match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(config).await,
+        Command::Migrate => migrate(config).await,
+        Command::Staff {
+            command:
+                StaffCommand::Create {
+                    email,
+                    name,
+                    role,
+                    password_stdin,
+                },
+        } => create_staff(config, email, name, role, password_stdin).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(failure) => fail(failure),
+    }
+}
+
+fn fail(failure: Failure) -> ExitCode {
+    eprintln!("partner-portal: error: {}", failure.0);
+    ExitCode::FAILURE
+}
+
+async fn serve(config: Config) -> Result<(), Failure> {
+    let app = Application::build(config).await?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    app.run_until_stopped(shutdown).await?;
+    Ok(())
+}
+
+async fn migrate(config: Config) -> Result<(), Failure> {
+    let pool = db::prepare(&config).await?;
+    pool.close().await;
+    eprintln!("partner-portal: the database is up to date");
+    Ok(())
+}
+
+async fn create_staff(
+    config: Config,
+    email: String,
+    name: String,
+    role: StaffRole,
+    password_stdin: bool,
+) -> Result<(), Failure> {
+    if !password_stdin {
+        return Err(Failure(
+            "staff create: pass --password-stdin and write the password to standard input".into(),
+        ));
+    }
+    let email = EmailAddress::parse(&email).map_err(|e| format!("--email: {e}"))?;
+    let name = staff::parse_name(&name).map_err(|e| format!("--name: {e}"))?;
+    let mut password = String::new();
+    std::io::stdin()
+        .read_to_string(&mut password)
+        .map_err(|e| format!("could not read the password from standard input: {e}"))?;
+    let password = password.strip_suffix('\n').unwrap_or(&password);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    let password =
+        staff::check_password(password, &email, &name).map_err(|e| format!("password: {e}"))?;
+
+    let pool = db::prepare(&config).await?;
+    let clock = Clock::system();
+    let password_hash = Passwords::new().hash(&password).await?;
+    let new = NewStaff {
+        email,
+        name,
+        role,
+        password_hash,
+        totp_secret: staff::generate_totp_secret(),
+    };
+    let mut tx = pool.begin().await?;
+    let created = staff::create(
+        &mut tx,
+        clock.now(),
+        &Actor::command_line(),
+        &new,
+        config.link("/login"),
+    )
+    .await?;
+    tx.commit().await?;
+
+    println!("totp_secret={}", new.totp_secret);
+    eprintln!(
+        "partner-portal: created staff {} {} <{}>; add the secret above to an authenticator app",
+        new.role, new.name, new.email
+    );
+
+    // Deliver the welcome email now; if the mail server is unreachable it
+    // stays queued and the running portal delivers it.
+    // (A running portal may deliver it first.)
+    let dispatcher = Dispatcher::new(pool.clone(), &config, clock)?;
+    let _ = tokio::time::timeout(Duration::from_secs(30), dispatcher.dispatch_once()).await;
+    let status = sqlx::query_scalar!(
+        "select status from outbox_emails where id = $1",
+        created.welcome_email_id
+    )
+    .fetch_one(&pool)
+    .await?;
+    if status == "sent" {
+        eprintln!("partner-portal: welcome email sent to {}", new.email);
+    } else {
+        eprintln!(
+            "partner-portal: the welcome email to {} is queued; the portal will deliver it",
+            new.email
+        );
+    }
+    pool.close().await;
+    Ok(())
+}

@@ -1,0 +1,344 @@
+//! Configuration read from the environment (PRODUCT.md §8), typed and
+//! validated once at start. A bad value is reported as one line naming the
+//! variable and what is wrong with it.
+
+use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
+
+use lettre::message::Mailbox;
+use secrecy::SecretString;
+use url::Url;
+
+pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/partner_portal";
+pub const DEFAULT_ADDR: &str = "127.0.0.1:8080";
+
+/// A configuration value that cannot be used, with the variable it came from.
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+impl ConfigError {
+    fn new(var: &'static str, problem: impl Into<String>) -> Self {
+        Self {
+            var,
+            problem: problem.into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Human,
+    Json,
+}
+
+/// Where outgoing email goes.
+#[derive(Debug, Clone)]
+pub enum MailTransportConfig {
+    /// An SMTP server, e.g. `smtp://127.0.0.1:1025` or `smtps://user:pw@host`.
+    Smtp(SecretString),
+    /// `.eml` files in a folder, for local runs without a mail server.
+    Files(PathBuf),
+}
+
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    pub transport: MailTransportConfig,
+    pub from: Mailbox,
+    /// Attempts after which a temporarily failing email is given up (dead).
+    pub max_attempts: i32,
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: SecretString,
+    pub addr: SocketAddr,
+    /// Base of every absolute link (emails, redirects). Without a trailing slash.
+    pub public_url: Url,
+    /// True when `PORTAL_PUBLIC_URL` was not given and the URL follows the bound address.
+    pub public_url_is_default: bool,
+    pub mail: MailConfig,
+    pub gitlab_webhook_token: Option<SecretString>,
+    pub scheduler_interval: Duration,
+    pub request_timeout: Duration,
+    pub log_format: LogFormat,
+    pub session_idle_timeout: Duration,
+    pub session_absolute_timeout: Duration,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests can pass a map.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+
+        let database_url = get("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.into());
+        check_database_url(&database_url)?;
+
+        let addr_text = get("PORTAL_ADDR").unwrap_or_else(|| DEFAULT_ADDR.into());
+        let addr = SocketAddr::from_str(addr_text.trim()).map_err(|_| {
+            ConfigError::new(
+                "PORTAL_ADDR",
+                format!("{addr_text:?} is not an address to listen on (expected IP:PORT, e.g. 127.0.0.1:8080)"),
+            )
+        })?;
+
+        let (public_url, public_url_is_default) = match get("PORTAL_PUBLIC_URL") {
+            Some(text) => (parse_public_url(&text)?, false),
+            None => (default_public_url(addr), true),
+        };
+
+        let transport = match get("PORTAL_SMTP_URL") {
+            Some(text) => {
+                check_smtp_url(&text)?;
+                MailTransportConfig::Smtp(SecretString::from(text))
+            }
+            None => MailTransportConfig::Files(PathBuf::from(
+                get("PORTAL_MAIL_DIR").unwrap_or_else(|| "./var/mail".into()),
+            )),
+        };
+        let from_text = get("PORTAL_MAIL_FROM")
+            .unwrap_or_else(|| "Partner Portal <partners@portal.localhost>".into());
+        let from = Mailbox::from_str(from_text.trim()).map_err(|_| {
+            ConfigError::new(
+                "PORTAL_MAIL_FROM",
+                format!("{from_text:?} is not an email address (e.g. \"Partner Portal <partners@example.com>\")"),
+            )
+        })?;
+        let max_attempts = parse_number(&get, "PORTAL_MAIL_MAX_ATTEMPTS", 12, 1, 100)? as i32;
+
+        let scheduler_interval = Duration::from_secs(parse_number(
+            &get,
+            "PORTAL_SCHEDULER_INTERVAL_SECS",
+            60,
+            1,
+            86_400,
+        )?);
+        let request_timeout = Duration::from_secs(parse_number(
+            &get,
+            "PORTAL_REQUEST_TIMEOUT_SECS",
+            30,
+            1,
+            600,
+        )?);
+        let session_idle_timeout = Duration::from_secs(
+            60 * parse_number(&get, "PORTAL_SESSION_IDLE_MINUTES", 30, 1, 24 * 60)?,
+        );
+        let session_absolute_timeout = Duration::from_secs(
+            3600 * parse_number(&get, "PORTAL_SESSION_ABSOLUTE_HOURS", 12, 1, 24 * 30)?,
+        );
+
+        let log_format = match get("PORTAL_LOG_FORMAT").as_deref().map(str::trim) {
+            None | Some("human") => LogFormat::Human,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "PORTAL_LOG_FORMAT",
+                    format!("{other:?} is not a log format (expected \"human\" or \"json\")"),
+                ));
+            }
+        };
+
+        Ok(Config {
+            database_url: SecretString::from(database_url),
+            addr,
+            public_url,
+            public_url_is_default,
+            mail: MailConfig {
+                transport,
+                from,
+                max_attempts,
+            },
+            gitlab_webhook_token: get("PORTAL_GITLAB_WEBHOOK_TOKEN").map(SecretString::from),
+            scheduler_interval,
+            request_timeout,
+            log_format,
+            session_idle_timeout,
+            session_absolute_timeout,
+        })
+    }
+
+    /// Once the listener is bound (port 0 picks one), a default public URL
+    /// follows the real address.
+    pub fn with_bound_addr(mut self, addr: SocketAddr) -> Self {
+        self.addr = addr;
+        if self.public_url_is_default {
+            self.public_url = default_public_url(addr);
+        }
+        self
+    }
+
+    /// True when cookies must be `Secure` and HSTS is sent.
+    pub fn is_https(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// An absolute URL for a path of this site, e.g. `link("/login")`.
+    pub fn link(&self, path_and_query: &str) -> String {
+        let base = self.public_url.as_str().trim_end_matches('/');
+        format!("{base}{path_and_query}")
+    }
+}
+
+fn default_public_url(addr: SocketAddr) -> Url {
+    Url::parse(&format!("http://{addr}")).expect("a socket address makes a valid URL")
+}
+
+fn check_database_url(text: &str) -> Result<(), ConfigError> {
+    let url = Url::parse(text).map_err(|e| {
+        ConfigError::new(
+            "DATABASE_URL",
+            format!("not a URL ({e}); expected e.g. {DEFAULT_DATABASE_URL}"),
+        )
+    })?;
+    if !matches!(url.scheme(), "postgres" | "postgresql") {
+        return Err(ConfigError::new(
+            "DATABASE_URL",
+            format!(
+                "scheme {:?} is not PostgreSQL; expected e.g. {DEFAULT_DATABASE_URL}",
+                url.scheme()
+            ),
+        ));
+    }
+    if url.path().trim_start_matches('/').is_empty() {
+        return Err(ConfigError::new(
+            "DATABASE_URL",
+            format!("names no database; expected e.g. {DEFAULT_DATABASE_URL}"),
+        ));
+    }
+    Ok(())
+}
+
+fn parse_public_url(text: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(text.trim()).map_err(|e| {
+        ConfigError::new(
+            "PORTAL_PUBLIC_URL",
+            format!("{text:?} is not a URL ({e}); expected e.g. https://partners.example.com"),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(ConfigError::new(
+            "PORTAL_PUBLIC_URL",
+            format!("{text:?} must be an http:// or https:// URL with a host"),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(ConfigError::new(
+            "PORTAL_PUBLIC_URL",
+            format!("{text:?} must not have a query or fragment"),
+        ));
+    }
+    Ok(url)
+}
+
+fn check_smtp_url(text: &str) -> Result<(), ConfigError> {
+    let problem = match Url::parse(text.trim()) {
+        Err(e) => Some(format!("not a URL ({e})")),
+        Ok(url) if !matches!(url.scheme(), "smtp" | "smtps") => {
+            Some(format!("scheme {:?} is not smtp or smtps", url.scheme()))
+        }
+        Ok(url) if url.host_str().is_none_or(str::is_empty) => Some("names no host".into()),
+        Ok(_) => None,
+    };
+    match problem {
+        // The URL may carry a password: never echo it back.
+        Some(problem) => Err(ConfigError::new(
+            "PORTAL_SMTP_URL",
+            format!(
+                "{problem}; expected e.g. smtp://127.0.0.1:1025 or smtps://user:password@mail.example.com"
+            ),
+        )),
+        None => Ok(()),
+    }
+}
+
+fn parse_number(
+    get: &impl Fn(&str) -> Option<String>,
+    var: &'static str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<u64, ConfigError> {
+    let Some(text) = get(var) else {
+        return Ok(default);
+    };
+    match text.trim().parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(ConfigError::new(
+            var,
+            format!("{text:?} is not a whole number from {min} to {max}"),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(pairs: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| map.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_follow_the_product_spec() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.addr.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.public_url.as_str(), "http://127.0.0.1:8080/");
+        assert_eq!(c.scheduler_interval, Duration::from_secs(60));
+        assert!(
+            matches!(c.mail.transport, MailTransportConfig::Files(ref p) if p == &PathBuf::from("./var/mail"))
+        );
+        assert!(!c.is_https());
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        let cases = [
+            ("DATABASE_URL", "not a url"),
+            ("DATABASE_URL", "mysql://localhost/db"),
+            ("PORTAL_ADDR", "localhost"),
+            ("PORTAL_PUBLIC_URL", "ftp://example.com"),
+            ("PORTAL_SMTP_URL", "smtp//broken"),
+            ("PORTAL_SMTP_URL", "http://mail.example.com"),
+            ("PORTAL_MAIL_FROM", "not an address"),
+            ("PORTAL_SCHEDULER_INTERVAL_SECS", "0"),
+            ("PORTAL_SCHEDULER_INTERVAL_SECS", "soon"),
+            ("PORTAL_LOG_FORMAT", "xml"),
+        ];
+        for (var, value) in cases {
+            let err = config(&[(var, value)]).unwrap_err();
+            assert_eq!(err.var, var, "{value}");
+            assert!(err.to_string().starts_with(var), "{err}");
+        }
+    }
+
+    #[test]
+    fn smtp_password_is_never_echoed() {
+        let err = config(&[("PORTAL_SMTP_URL", "http://user:hunter2hunter2@x")]).unwrap_err();
+        assert!(!err.to_string().contains("hunter2"), "{err}");
+    }
+
+    #[test]
+    fn public_url_follows_bound_port_unless_given() {
+        let c = config(&[("PORTAL_ADDR", "127.0.0.1:0")]).unwrap();
+        let c = c.with_bound_addr("127.0.0.1:4321".parse().unwrap());
+        assert_eq!(c.link("/login"), "http://127.0.0.1:4321/login");
+
+        let c = config(&[("PORTAL_PUBLIC_URL", "https://partners.example.com/")]).unwrap();
+        let c = c.with_bound_addr("127.0.0.1:4321".parse().unwrap());
+        assert_eq!(c.link("/login"), "https://partners.example.com/login");
+        assert!(c.is_https());
+    }
+}

@@ -1,0 +1,119 @@
+//! Connecting to PostgreSQL: the database is created when missing and the
+//! embedded migrations are applied, so a fresh machine needs no manual step.
+
+use std::{str::FromStr, time::Duration};
+
+use secrecy::ExposeSecret;
+use sqlx::{
+    ConnectOptions, Connection, PgConnection, PgPool,
+    migrate::Migrator,
+    postgres::{PgConnectOptions, PgPoolOptions},
+};
+
+use crate::config::Config;
+
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Why the database could not be made ready, phrased for the person starting
+/// the portal.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("DATABASE_URL: {0}")]
+    BadUrl(String),
+    #[error("DATABASE_URL: cannot reach PostgreSQL at {target} ({cause})")]
+    Unreachable { target: String, cause: String },
+    #[error("DATABASE_URL: could not create database {name:?} ({cause})")]
+    CannotCreate { name: String, cause: String },
+    #[error("database migration failed: {0}")]
+    Migration(String),
+}
+
+/// Connection options from the configured URL.
+pub fn connect_options(config: &Config) -> Result<PgConnectOptions, DbError> {
+    PgConnectOptions::from_str(config.database_url.expose_secret())
+        .map_err(|e| DbError::BadUrl(e.to_string()))
+        .map(|o| {
+            o.application_name("partner-portal")
+                .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(250))
+        })
+}
+
+/// Creates the database if it does not exist, runs migrations, and returns a pool.
+pub async fn prepare(config: &Config) -> Result<PgPool, DbError> {
+    let options = connect_options(config)?;
+    ensure_database_exists(&options).await?;
+    let pool = PgPoolOptions::new()
+        .max_connections(16)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .connect_with(options.clone())
+        .await
+        .map_err(|e| unreachable(&options, e))?;
+    migrate(&pool).await?;
+    Ok(pool)
+}
+
+/// Applies every embedded migration that has not run yet.
+pub async fn migrate(pool: &PgPool) -> Result<(), DbError> {
+    MIGRATOR
+        .run(pool)
+        .await
+        .map_err(|e| DbError::Migration(e.to_string()))
+}
+
+async fn ensure_database_exists(options: &PgConnectOptions) -> Result<(), DbError> {
+    match PgConnection::connect_with(options).await {
+        Ok(conn) => {
+            let _ = conn.close().await;
+            Ok(())
+        }
+        Err(e) if is_missing_database(&e) => create_database(options).await,
+        Err(e) => Err(unreachable(options, e)),
+    }
+}
+
+async fn create_database(options: &PgConnectOptions) -> Result<(), DbError> {
+    let name = options
+        .get_database()
+        .ok_or_else(|| DbError::BadUrl("names no database".into()))?
+        .to_owned();
+    let maintenance = options.clone().database("postgres");
+    let mut conn = PgConnection::connect_with(&maintenance)
+        .await
+        .map_err(|e| unreachable(options, e))?;
+    let statement = format!("create database {}", quote_ident(&name));
+    match sqlx::raw_sql(&statement).execute(&mut conn).await {
+        Ok(_) => {
+            tracing::info!(database = %name, "created the database");
+            Ok(())
+        }
+        // Another instance created it in the meantime.
+        Err(sqlx::Error::Database(e)) if e.code().as_deref() == Some("42P04") => Ok(()),
+        Err(e) => Err(DbError::CannotCreate {
+            name,
+            cause: e.to_string(),
+        }),
+    }
+}
+
+fn is_missing_database(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(db) if db.code().as_deref() == Some("3D000"))
+}
+
+fn unreachable(options: &PgConnectOptions, e: sqlx::Error) -> DbError {
+    let cause = match &e {
+        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::Database(db) => db.message().to_owned(),
+        sqlx::Error::PoolTimedOut => "timed out".to_owned(),
+        other => other.to_string(),
+    };
+    DbError::Unreachable {
+        target: format!("{}:{}", options.get_host(), options.get_port()),
+        cause,
+    }
+}
+
+/// Quotes an SQL identifier (a database name from the URL).
+pub fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}

@@ -1,0 +1,90 @@
+//! The HTTP surface: one router made of public, partner and staff groups,
+//! wrapped in the layers every response goes through.
+
+mod assets;
+mod health;
+mod layers;
+mod pages;
+
+use std::time::Duration;
+
+use axum::{Router, extract::DefaultBodyLimit, http::StatusCode};
+use tower::{ServiceBuilder, util::MapResponseLayer};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    compression::CompressionLayer,
+    limit::RequestBodyLimitLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::{DefaultOnResponse, TraceLayer},
+};
+
+use tracing::Level;
+
+use crate::{state::AppState, views::ErrorPage};
+
+pub use assets::asset_url;
+
+/// The largest request body accepted (a listing form with a 512 KiB logo fits).
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
+
+/// Every route of the portal, with `extra` merged in (tests add routes there).
+pub fn build_router(state: AppState, extra: Router<AppState>) -> Router {
+    let timeout = state.config.request_timeout;
+    let hsts = state.config.is_https();
+
+    Router::new()
+        .merge(public_routes())
+        .merge(partner_routes())
+        .merge(staff_routes())
+        .merge(extra)
+        .fallback(not_found)
+        .with_state(state)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http()
+                        .make_span_with(layers::make_span)
+                        .on_response(DefaultOnResponse::new().level(Level::INFO)),
+                )
+                .layer(PropagateRequestIdLayer::x_request_id())
+                .layer(CompressionLayer::new())
+                .layer(MapResponseLayer::new(move |res| {
+                    layers::security_headers(res, hsts)
+                }))
+                .layer(MapResponseLayer::new(layers::friendly_error_pages))
+                .layer(CatchPanicLayer::custom(layers::panic_page))
+                .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+                .layer(TimeoutLayer::with_status_code(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    timeout,
+                ))
+                .layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
+        )
+}
+
+/// Pages anyone may see: landing, health, static assets.
+fn public_routes() -> Router<AppState> {
+    Router::new()
+        .merge(pages::router())
+        .merge(health::router())
+        .merge(assets::router())
+}
+
+/// Routes of a signed-in partner user; each area adds its own.
+fn partner_routes() -> Router<AppState> {
+    Router::new()
+}
+
+/// The staff UI under `/admin`.
+fn staff_routes() -> Router<AppState> {
+    Router::new()
+}
+
+async fn not_found() -> ErrorPage {
+    ErrorPage::for_status(StatusCode::NOT_FOUND)
+}
+
+/// How long in-flight requests get to finish once shutdown starts.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);

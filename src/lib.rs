@@ -1,0 +1,16 @@
+//! Partner Portal: a multi-tenant web application that runs a technology
+//! alliance partner program.
+
+pub mod accounts;
+pub mod audit;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod mail;
+pub mod startup;
+pub mod state;
+pub mod telemetry;
+pub mod views;

@@ -1,0 +1,135 @@
+//! What every page shares: the layout context, rendering, and the error page.
+
+use askama::Template;
+use axum::{
+    http::{StatusCode, header},
+    response::{Html, IntoResponse, Response},
+};
+
+/// Context of `base.html`: title, where the visitor is, who is signed in.
+#[derive(Debug, Clone, Default)]
+pub struct Layout {
+    pub title: String,
+    /// The navigation entry to mark as current (`aria-current="page"`).
+    pub section: &'static str,
+    pub user_name: Option<String>,
+    pub is_staff: bool,
+    pub csrf_token: String,
+    pub flash: Option<String>,
+}
+
+impl Layout {
+    pub fn public(title: impl Into<String>, section: &'static str) -> Self {
+        Self {
+            title: title.into(),
+            section,
+            ..Self::default()
+        }
+    }
+
+    /// `aria-current` for a navigation link.
+    pub fn current(&self, section: &str) -> &'static str {
+        if self.section == section {
+            "page"
+        } else {
+            "false"
+        }
+    }
+}
+
+/// A rendered askama page as a response; a template error becomes the 500 page.
+pub struct Page<T>(pub T);
+
+impl<T: Template> IntoResponse for Page<T> {
+    fn into_response(self) -> Response {
+        match self.0.render() {
+            Ok(html) => Html(html).into_response(),
+            Err(e) => crate::error::AppError::from(e).into_response(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct ErrorPage {
+    pub layout: Layout,
+    pub status: u16,
+    pub heading: &'static str,
+    pub message: &'static str,
+}
+
+impl ErrorPage {
+    pub fn for_status(status: StatusCode) -> Self {
+        let (heading, message) = match status.as_u16() {
+            400 => (
+                "That request did not make sense",
+                "Something in the request was malformed. Go back, check what you entered and try again.",
+            ),
+            403 => (
+                "That action was refused",
+                "The form may have expired or come from another site. Go back, reload the page and try again.",
+            ),
+            404 => (
+                "Page not found",
+                "The page you asked for does not exist, or you do not have access to it.",
+            ),
+            405 => (
+                "That action is not available here",
+                "This address does not accept that kind of request.",
+            ),
+            408 | 504 => (
+                "That took too long",
+                "The portal could not finish in time. Please try again in a moment.",
+            ),
+            413 => (
+                "That upload is too large",
+                "The data you sent is larger than the portal accepts. Please send something smaller.",
+            ),
+            415 | 422 => (
+                "That form could not be read",
+                "Please go back, check the form and send it again.",
+            ),
+            429 => (
+                "Too many attempts",
+                "Please wait a little before trying again.",
+            ),
+            503 => (
+                "The portal is busy",
+                "The portal is temporarily unavailable. Please try again in a moment.",
+            ),
+            s if s >= 500 => (
+                "Something went wrong on our side",
+                "The error has been logged. Please try again; if it keeps happening, contact the alliance team.",
+            ),
+            _ => (
+                "That request could not be completed",
+                "Please go back and try again.",
+            ),
+        };
+        Self {
+            layout: Layout::public(heading, ""),
+            status: status.as_u16(),
+            heading,
+            message,
+        }
+    }
+}
+
+impl IntoResponse for ErrorPage {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = self.render().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the error page itself failed to render");
+            "<!doctype html><title>Error</title><p>Something went wrong.</p>".into()
+        });
+        (
+            status,
+            [
+                (header::CONTENT_TYPE, "text/html; charset=utf-8"),
+                (header::CACHE_CONTROL, "no-store"),
+            ],
+            body,
+        )
+            .into_response()
+    }
+}

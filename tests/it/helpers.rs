@@ -1,0 +1,293 @@
+//! What every integration test uses: a fresh PostgreSQL database per test,
+//! cloned from a template migrated once, and the portal running on port 0.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
+
+use partner_portal::{
+    clock::Clock,
+    config::Config,
+    db::{MIGRATOR, quote_ident},
+    startup::{Application, Options},
+    state::AppState,
+};
+use sha2::{Digest, Sha256};
+use sqlx::{Connection, Executor, PgConnection, PgPool, postgres::PgPoolOptions};
+use tokio_util::sync::CancellationToken;
+
+/// The server that test databases are created on.
+pub fn server_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432".to_owned())
+}
+
+fn admin_url() -> String {
+    format!("{}/postgres", server_url())
+}
+
+/// A database of its own for one test, dropped when the test ends.
+pub struct TestDb {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDb {
+    /// A new, migrated database.
+    pub async fn new() -> Self {
+        let template = template_name();
+        let name = format!("pp_test_{}", uuid_suffix());
+        let mut conn = PgConnection::connect(&admin_url())
+            .await
+            .expect("PostgreSQL is reachable");
+        // Creating from a template is refused while another session copies
+        // the same template; retry briefly.
+        for attempt in 0.. {
+            let sql = format!(
+                "create database {} template {}",
+                quote_ident(&name),
+                quote_ident(&template)
+            );
+            match conn.execute(sql.as_str()).await {
+                Ok(_) => break,
+                Err(e) if attempt < 50 => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("cannot create test database: {e}"),
+            }
+        }
+        let url = format!("{}/{}", server_url(), name);
+        Self { name, url }
+    }
+
+    /// A name for a database that does not exist yet (dropped at the end).
+    pub fn missing() -> Self {
+        let name = format!("pp_test_{}", uuid_suffix());
+        let url = format!("{}/{}", server_url(), name);
+        Self { name, url }
+    }
+
+    pub async fn pool(&self) -> PgPool {
+        PgPoolOptions::new()
+            .max_connections(5)
+            .connect(&self.url)
+            .await
+            .expect("test database is reachable")
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop is not async: use a runtime of its own on another thread.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                if let Ok(mut conn) = PgConnection::connect(&admin_url()).await {
+                    let sql = format!(
+                        "drop database if exists {} with (force)",
+                        quote_ident(&name)
+                    );
+                    let _ = conn.execute(sql.as_str()).await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+fn uuid_suffix() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// The migrated template, named after the migrations so a change of schema
+/// makes a new one. Built once per machine, safely across test processes.
+fn template_name() -> String {
+    static NAME: OnceLock<String> = OnceLock::new();
+    NAME.get_or_init(|| {
+        let mut hasher = Sha256::new();
+        for m in MIGRATOR.iter() {
+            hasher.update(m.version.to_le_bytes());
+            hasher.update(&*m.checksum);
+        }
+        let name = format!("pp_template_{}", &hex::encode(hasher.finalize())[..16]);
+        let build = name.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(build_template(&build));
+        })
+        .join()
+        .expect("building the template database");
+        name
+    })
+    .clone()
+}
+
+async fn build_template(name: &str) {
+    let mut conn = PgConnection::connect(&admin_url())
+        .await
+        .expect("PostgreSQL is reachable for tests (see README)");
+    conn.execute("select pg_advisory_lock(727274)")
+        .await
+        .unwrap();
+    let exists: bool =
+        sqlx::query_scalar("select exists (select 1 from pg_database where datname = $1)")
+            .bind(name)
+            .fetch_one(&mut conn)
+            .await
+            .unwrap();
+    if !exists {
+        let building = format!("{name}_building");
+        conn.execute(
+            format!(
+                "drop database if exists {} with (force)",
+                quote_ident(&building)
+            )
+            .as_str(),
+        )
+        .await
+        .unwrap();
+        conn.execute(format!("create database {}", quote_ident(&building)).as_str())
+            .await
+            .unwrap();
+        {
+            let pool = PgPool::connect(&format!("{}/{}", server_url(), building))
+                .await
+                .unwrap();
+            MIGRATOR
+                .run(&pool)
+                .await
+                .expect("migrations apply to a fresh database");
+            pool.close().await;
+        }
+        conn.execute(
+            format!(
+                "alter database {} rename to {}",
+                quote_ident(&building),
+                quote_ident(name)
+            )
+            .as_str(),
+        )
+        .await
+        .unwrap();
+    }
+    conn.execute("select pg_advisory_unlock(727274)")
+        .await
+        .unwrap();
+}
+
+/// Configuration for a test: its own database, port 0, mail to `mail_dir`.
+pub fn test_config(db: &TestDb, mail_dir: &std::path::Path, overrides: &[(&str, &str)]) -> Config {
+    let mut env: HashMap<String, String> = HashMap::from([
+        ("DATABASE_URL".into(), db.url.clone()),
+        ("PORTAL_ADDR".into(), "127.0.0.1:0".into()),
+        ("PORTAL_MAIL_DIR".into(), mail_dir.display().to_string()),
+        (
+            "PORTAL_MAIL_FROM".into(),
+            "Partner Portal <partners@portal.test>".into(),
+        ),
+    ]);
+    for (k, v) in overrides {
+        env.insert(k.to_string(), v.to_string());
+    }
+    Config::from_lookup(|name| env.get(name).cloned()).expect("valid test configuration")
+}
+
+/// The portal running in this process, on its own database.
+#[allow(dead_code)] // each test uses the parts it needs
+pub struct TestApp {
+    pub address: String,
+    pub state: AppState,
+    pub pool: PgPool,
+    pub clock: Clock,
+    pub client: reqwest::Client,
+    pub mail_dir: tempfile::TempDir,
+    pub shutdown: CancellationToken,
+    pub server: tokio::task::JoinHandle<std::io::Result<()>>,
+    pub db: Arc<TestDb>,
+}
+
+pub struct Spawn<'a> {
+    pub overrides: &'a [(&'a str, &'a str)],
+    pub extra_routes: axum::Router<AppState>,
+    pub background_tasks: bool,
+}
+
+impl Default for Spawn<'_> {
+    fn default() -> Self {
+        Self {
+            overrides: &[],
+            extra_routes: axum::Router::new(),
+            background_tasks: false,
+        }
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(Spawn::default()).await
+}
+
+pub async fn spawn_app_with(spawn: Spawn<'_>) -> TestApp {
+    let db = Arc::new(TestDb::new().await);
+    let mail_dir = tempfile::tempdir().unwrap();
+    let config = test_config(&db, mail_dir.path(), spawn.overrides);
+    let clock = Clock::system();
+    let app = Application::build_with(
+        config,
+        Options {
+            extra_routes: spawn.extra_routes,
+            clock: clock.clone(),
+            background_tasks: spawn.background_tasks,
+        },
+    )
+    .await
+    .expect("the portal starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state().clone();
+    let shutdown = CancellationToken::new();
+    let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
+    TestApp {
+        address,
+        pool: state.pool.clone(),
+        state,
+        clock,
+        client: client(),
+        mail_dir,
+        shutdown,
+        server,
+        db,
+    }
+}
+
+/// A browser-like client: keeps cookies, does not follow redirects.
+pub fn client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap()
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request sent")
+    }
+}
