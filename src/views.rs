@@ -27,6 +27,28 @@ impl Layout {
         }
     }
 
+    /// The layout of a page for this visitor: who is signed in, their CSRF
+    /// token for forms, and any message left by the previous action.
+    pub fn for_visitor(
+        visitor: &crate::accounts::session::Visitor,
+        title: impl Into<String>,
+        section: &'static str,
+    ) -> Self {
+        let user = visitor
+            .session
+            .as_ref()
+            .filter(|s| !s.second_factor_pending)
+            .map(|s| &s.user);
+        Self {
+            title: title.into(),
+            section,
+            user_name: user.map(|u| u.name.clone()),
+            is_staff: user.is_some_and(|u| u.is_staff()),
+            csrf_token: visitor.csrf_token(),
+            flash: visitor.flash(),
+        }
+    }
+
     /// `aria-current` for a navigation link.
     pub fn current(&self, section: &str) -> &'static str {
         if self.section == section {
@@ -34,6 +56,62 @@ impl Layout {
         } else {
             "false"
         }
+    }
+}
+
+/// Problems with a submitted form, each shown next to its field.
+#[derive(Debug, Default, Clone)]
+pub struct FormErrors(Vec<(&'static str, String)>);
+
+impl FormErrors {
+    pub fn add(&mut self, field: &'static str, message: impl Into<String>) {
+        if self.get(field).is_none() {
+            self.0.push((field, message.into()));
+        }
+    }
+
+    pub fn get(&self, field: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(f, _)| *f == field)
+            .map(|(_, m)| m.as_str())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Every problem, in the order found (for a summary at the top).
+    pub fn all(&self) -> &[(&'static str, String)] {
+        &self.0
+    }
+
+    /// Records the error of a parse, keeping the value when it succeeds.
+    pub fn check<T, E: std::fmt::Display>(
+        &mut self,
+        field: &'static str,
+        result: Result<T, E>,
+    ) -> Option<T> {
+        match result {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.add(field, e.to_string());
+                None
+            }
+        }
+    }
+}
+
+/// A form shown again with its problems: 422 so tools see the refusal.
+pub struct Invalid<T>(pub T);
+
+impl<T: Template> IntoResponse for Invalid<T> {
+    fn into_response(self) -> Response {
+        (StatusCode::UNPROCESSABLE_ENTITY, Page(self.0)).into_response()
     }
 }
 

@@ -8,7 +8,7 @@ mod pages;
 
 use std::time::Duration;
 
-use axum::{Router, extract::DefaultBodyLimit, http::StatusCode};
+use axum::{Router, extract::DefaultBodyLimit, http::StatusCode, middleware::from_fn};
 use tower::{ServiceBuilder, util::MapResponseLayer};
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -21,7 +21,11 @@ use tower_http::{
 
 use tracing::Level;
 
-use crate::{state::AppState, views::ErrorPage};
+use crate::{
+    accounts::{self, csrf, guard, session},
+    state::AppState,
+    views::ErrorPage,
+};
 
 pub use assets::asset_url;
 
@@ -35,10 +39,19 @@ pub fn build_router(state: AppState, extra: Router<AppState>) -> Router {
 
     Router::new()
         .merge(public_routes())
+        .merge(signed_in_routes())
         .merge(partner_routes())
         .merge(staff_routes())
         .merge(extra)
         .fallback(not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            csrf::protect,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::load,
+        ))
         .with_state(state)
         .layer(
             ServiceBuilder::new()
@@ -64,22 +77,30 @@ pub fn build_router(state: AppState, extra: Router<AppState>) -> Router {
         )
 }
 
-/// Pages anyone may see: landing, health, static assets.
+/// Pages anyone may see: landing, health, static assets, signing in.
 fn public_routes() -> Router<AppState> {
     Router::new()
         .merge(pages::router())
         .merge(health::router())
         .merge(assets::router())
+        .merge(accounts::routes::public_router())
+}
+
+/// Pages of anyone signed in, staff or partner: their account.
+fn signed_in_routes() -> Router<AppState> {
+    accounts::routes::signed_in_router().route_layer(from_fn(guard::require_signed_in))
 }
 
 /// Routes of a signed-in partner user; each area adds its own.
 fn partner_routes() -> Router<AppState> {
-    Router::new()
+    Router::new().route_layer(from_fn(guard::require_partner))
 }
 
 /// The staff UI under `/admin`.
 fn staff_routes() -> Router<AppState> {
     Router::new()
+        .merge(accounts::routes::staff_router())
+        .route_layer(from_fn(guard::require_staff))
 }
 
 async fn not_found() -> ErrorPage {

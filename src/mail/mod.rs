@@ -4,12 +4,14 @@
 //! back is never sent.
 
 mod dispatcher;
+mod notice;
 mod transport;
 
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 pub use dispatcher::{DispatchReport, Dispatcher};
+pub use notice::{Action, Notice};
 pub use transport::{SendError, Transport};
 
 use crate::error::AppResult;
@@ -34,7 +36,7 @@ impl Recipient {
 /// Implemented through [`email_bodies!`](crate::email_bodies).
 pub trait EmailMessage {
     /// A short name for logs and the outbox (`staff_welcome`).
-    const KIND: &'static str;
+    fn kind(&self) -> &'static str;
     fn subject(&self) -> String;
     /// The plain-text and HTML bodies.
     fn bodies(&self) -> askama::Result<(String, String)>;
@@ -47,6 +49,14 @@ pub trait EmailMessage {
 #[macro_export]
 macro_rules! email_bodies {
     ($data:ident, $kind:literal, $text:ident = $text_path:literal, $html:ident = $html_path:literal) => {
+        impl $data {
+            fn kind_name(&self) -> &'static str {
+                $kind
+            }
+        }
+        $crate::email_bodies!($data, kind_name, $text = $text_path, $html = $html_path);
+    };
+    ($data:ident, $kind_fn:ident, $text:ident = $text_path:literal, $html:ident = $html_path:literal) => {
         #[derive(askama::Template)]
         #[template(path = $text_path)]
         struct $text<'a> {
@@ -60,7 +70,9 @@ macro_rules! email_bodies {
         }
 
         impl $crate::mail::EmailMessage for $data {
-            const KIND: &'static str = $kind;
+            fn kind(&self) -> &'static str {
+                self.$kind_fn()
+            }
             fn subject(&self) -> String {
                 self.subject_line()
             }
@@ -86,7 +98,7 @@ pub async fn enqueue<E: EmailMessage>(
                (kind, to_address, to_name, subject, text_body, html_body, next_attempt_at, created_at)
            values ($1, $2, $3, $4, $5, $6, $7, $7)
            returning id"#,
-        E::KIND,
+        email.kind(),
         to.address,
         to.name,
         email.subject(),

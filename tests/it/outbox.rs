@@ -16,7 +16,9 @@ use crate::{
 struct Note(String);
 
 impl EmailMessage for Note {
-    const KIND: &'static str = "test_note";
+    fn kind(&self) -> &'static str {
+        "test_note"
+    }
     fn subject(&self) -> String {
         self.0.clone()
     }
