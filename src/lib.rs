@@ -3,12 +3,14 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod issues;
 pub mod mail;
 pub mod startup;
 pub mod state;
