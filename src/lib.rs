@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod calendar;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -10,6 +11,7 @@ pub mod dates;
 pub mod db;
 pub mod error;
 pub mod http;
+pub mod issues;
 pub mod licenses;
 pub mod mail;
 pub mod startup;
