@@ -7,7 +7,7 @@
 use axum::{
     body::{Body, Bytes},
     extract::{Request, State},
-    http::{HeaderMap, Method, header},
+    http::{HeaderMap, Method, StatusCode, header},
     middleware::Next,
     response::{IntoResponse, Response},
 };
@@ -42,6 +42,9 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
+        Err(e) if is_too_large(e) => {
+            return crate::views::ErrorPage::for_status(StatusCode::PAYLOAD_TOO_LARGE).into_response();
+        }
         Err(_) => return AppError::BadRequest("unreadable body".into()).into_response(),
     };
     let submitted = match header_token(&parts.headers) {
@@ -58,6 +61,10 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
             AppError::Forbidden("missing or wrong CSRF token").into_response()
         }
     }
+}
+
+fn is_too_large(e: axum::Error) -> bool {
+    e.into_inner().downcast_ref::<http_body_util::LengthLimitError>().is_some()
 }
 
 /// The request must come from a page of this site when the browser says

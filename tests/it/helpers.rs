@@ -217,6 +217,8 @@ pub struct TestApp {
 }
 
 pub struct Spawn<'a> {
+    /// Share a database with another app (two instances, one database).
+    pub db: Option<Arc<TestDb>>,
     pub overrides: &'a [(&'a str, &'a str)],
     pub extra_routes: axum::Router<AppState>,
     pub background_tasks: bool,
@@ -225,6 +227,7 @@ pub struct Spawn<'a> {
 impl Default for Spawn<'_> {
     fn default() -> Self {
         Self {
+            db: None,
             overrides: &[],
             extra_routes: axum::Router::new(),
             background_tasks: false,
@@ -237,7 +240,10 @@ pub async fn spawn_app() -> TestApp {
 }
 
 pub async fn spawn_app_with(spawn: Spawn<'_>) -> TestApp {
-    let db = Arc::new(TestDb::new().await);
+    let db = match spawn.db {
+        Some(db) => db,
+        None => Arc::new(TestDb::new().await),
+    };
     let mail_dir = tempfile::tempdir().unwrap();
     let config = test_config(&db, mail_dir.path(), spawn.overrides);
     let clock = Clock::system();
@@ -289,5 +295,145 @@ impl TestApp {
             .send()
             .await
             .expect("request sent")
+    }
+}
+
+pub const PASSWORD: &str = "copper kettle jazz orbit";
+
+/// An email as the outbox holds it.
+#[derive(Debug, Clone)]
+pub struct SentEmail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl SentEmail {
+    /// The path of the first link to this portal that starts with `prefix`.
+    #[track_caller]
+    pub fn link(&self, prefix: &str) -> String {
+        self.text
+            .split_whitespace()
+            .filter_map(|w| w.find("://").map(|i| &w[i + 3..]))
+            .filter_map(|rest| rest.find('/').map(|i| &rest[i..]))
+            .find(|path| path.starts_with(prefix))
+            .unwrap_or_else(|| panic!("no link to {prefix} in {}", self.text))
+            .to_owned()
+    }
+}
+
+impl TestApp {
+    pub fn agent(&self) -> crate::agent::Agent {
+        crate::agent::Agent::new(&self.address)
+    }
+
+    /// Every email queued for `address`, oldest first.
+    pub async fn emails_to(&self, address: &str) -> Vec<SentEmail> {
+        let rows: Vec<(String, String, String)> = sqlx::query_as(
+            "select subject, text_body, html_body from outbox_emails where lower(to_address) = lower($1) order by id",
+        )
+        .bind(address)
+        .fetch_all(&self.pool)
+        .await
+        .unwrap();
+        rows.into_iter()
+            .map(|(subject, text, html)| SentEmail {
+                subject,
+                text,
+                html,
+            })
+            .collect()
+    }
+
+    pub async fn last_email_to(&self, address: &str) -> SentEmail {
+        self.emails_to(address)
+            .await
+            .pop()
+            .unwrap_or_else(|| panic!("no email to {address}"))
+    }
+
+    /// Signs up through the pages, follows the emailed link, signs in.
+    pub async fn partner_user(&self, name: &str, email: &str) -> crate::agent::Agent {
+        let agent = self.agent();
+        agent.get("/signup").await;
+        let res = agent
+            .post(
+                "/signup",
+                &[("name", name), ("email", email), ("password", PASSWORD)],
+            )
+            .await;
+        assert_eq!(
+            res.status,
+            reqwest::StatusCode::SEE_OTHER,
+            "{}",
+            res.snippet()
+        );
+        let link = self.last_email_to(email).await.link("/verify-email");
+        agent.get(&link).await;
+        self.sign_in(&agent, email)
+            .await
+            .assert_redirect("/dashboard");
+        // Land on a page, as a browser would after the redirect.
+        agent.get("/account").await;
+        agent
+    }
+
+    pub async fn sign_in(&self, agent: &crate::agent::Agent, email: &str) -> crate::agent::Page {
+        agent.get("/login").await;
+        agent
+            .post("/login", &[("email", email), ("password", PASSWORD)])
+            .await
+    }
+
+    /// A staff account made as the command line makes it; returns its TOTP secret.
+    pub async fn staff_account(
+        &self,
+        email: &str,
+        role: partner_portal::accounts::staff::StaffRole,
+    ) -> String {
+        use partner_portal::accounts::{EmailAddress, NewPassword, staff};
+        let password = NewPassword::parse(PASSWORD, &[]).unwrap();
+        let new = staff::NewStaff {
+            email: EmailAddress::parse(email).unwrap(),
+            name: format!("Staff {}", email.split('@').next().unwrap()),
+            role,
+            password_hash: self.state.passwords.hash(&password).await.unwrap(),
+            totp_secret: staff::generate_totp_secret(),
+        };
+        let mut tx = self.pool.begin().await.unwrap();
+        staff::create(
+            &mut tx,
+            self.clock.now(),
+            &partner_portal::audit::Actor::command_line(),
+            &new,
+            self.url("/login"),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        new.totp_secret
+    }
+
+    /// A staff member signed in with password and second factor.
+    pub async fn staff_user(
+        &self,
+        email: &str,
+        role: partner_portal::accounts::staff::StaffRole,
+    ) -> crate::agent::Agent {
+        let secret = self.staff_account(email, role).await;
+        let agent = self.agent();
+        let res = self.sign_in(&agent, email).await;
+        res.assert_redirect("/login/second-factor");
+        agent.get("/login/second-factor").await;
+        let code = partner_portal::accounts::totp::current_code(&secret, self.clock.now()).unwrap();
+        let res = agent.post("/login/second-factor", &[("code", &code)]).await;
+        assert_eq!(
+            res.status,
+            reqwest::StatusCode::OK,
+            "recovery codes page: {}",
+            res.snippet()
+        );
+        agent.get("/admin").await;
+        agent
     }
 }

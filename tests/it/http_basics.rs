@@ -91,7 +91,15 @@ async fn every_kind_of_response_carries_the_security_headers() {
     assert_eq!(health.status(), StatusCode::OK);
     assert_security_headers(&health, "healthz");
 
-    let wrong_method = app.client.post(app.url("/healthz")).send().await.unwrap();
+    let agent = app.agent();
+    let token = crate::agent::csrf_in(&agent.get("/signup").await.body).unwrap();
+    let wrong_method = agent
+        .client
+        .post(app.url("/healthz"))
+        .header("x-csrf-token", token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_security_headers(&wrong_method, "405");
     assert!(
@@ -143,9 +151,13 @@ async fn the_server_keeps_serving_after_a_handler_panics() {
 #[tokio::test]
 async fn an_oversized_body_is_refused_with_a_friendly_page() {
     let app = app_with_test_routes().await;
-    let small = app
+    let agent = app.agent();
+    let page = agent.get("/signup").await;
+    let token = crate::agent::csrf_in(&page.body).unwrap();
+    let small = agent
         .client
         .post(app.url("/__test/echo"))
+        .header("x-csrf-token", &token)
         .body("hello")
         .send()
         .await
@@ -153,9 +165,10 @@ async fn an_oversized_body_is_refused_with_a_friendly_page() {
     assert_eq!(small.text().await.unwrap(), "5");
 
     let big = vec![b'x'; partner_portal::http::MAX_BODY_BYTES + 1];
-    let res = app
+    let res = agent
         .client
         .post(app.url("/__test/echo"))
+        .header("x-csrf-token", &token)
         .body(big)
         .send()
         .await

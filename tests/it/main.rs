@@ -1,8 +1,10 @@
 //! One integration-test binary (links once), one module per area.
 
+mod agent;
 mod helpers;
 mod smtp;
 
+mod accounts;
 mod cli;
 mod http_basics;
 mod outbox;

@@ -1,0 +1,129 @@
+//! A client that behaves like a person's browser: keeps cookies, remembers
+//! the CSRF token of the last page it loaded and sends it with forms.
+
+use std::sync::{Arc, Mutex};
+
+use reqwest::{Response, StatusCode, cookie::CookieStore, header};
+
+pub struct Agent {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub jar: Arc<reqwest::cookie::Jar>,
+    csrf: Mutex<Option<String>>,
+}
+
+/// A response, read once: status, location and body.
+#[allow(dead_code)] // tests read the parts they need
+pub struct Page {
+    pub status: StatusCode,
+    pub location: Option<String>,
+    pub body: String,
+    pub headers: header::HeaderMap,
+}
+
+impl Page {
+    async fn read(res: Response) -> Self {
+        let status = res.status();
+        let headers = res.headers().clone();
+        let location = headers
+            .get(header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body = res.text().await.unwrap_or_default();
+        Self {
+            status,
+            location,
+            body,
+            headers,
+        }
+    }
+
+    #[track_caller]
+    pub fn assert_redirect(&self, to: &str) {
+        assert_eq!(
+            self.status,
+            StatusCode::SEE_OTHER,
+            "expected a redirect to {to}: {}",
+            self.snippet()
+        );
+        assert_eq!(self.location.as_deref(), Some(to));
+    }
+
+    pub fn snippet(&self) -> String {
+        self.body.chars().take(3000).collect()
+    }
+}
+
+pub fn csrf_in(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf_token\" value=\"")?;
+    let rest = &html[at + "name=\"csrf_token\" value=\"".len()..];
+    Some(rest[..rest.find('"')?].to_owned())
+}
+
+impl Agent {
+    pub fn new(base: &str) -> Self {
+        let jar = Arc::new(reqwest::cookie::Jar::default());
+        let client = reqwest::Client::builder()
+            .cookie_provider(jar.clone())
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .unwrap();
+        Self {
+            base: base.to_owned(),
+            client,
+            jar,
+            csrf: Mutex::new(None),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> Page {
+        let page = Page::read(self.client.get(self.url(path)).send().await.unwrap()).await;
+        if let Some(token) = csrf_in(&page.body) {
+            *self.csrf.lock().unwrap() = Some(token);
+        }
+        page
+    }
+
+    /// Posts a form with the CSRF token of the last page loaded.
+    pub async fn post(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.csrf.lock().unwrap().clone().unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all).await
+    }
+
+    /// Posts exactly these fields (no token added).
+    pub async fn post_raw(&self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let page = Page::read(
+            self.client
+                .post(self.url(path))
+                .form(fields)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        if let Some(token) = csrf_in(&page.body) {
+            *self.csrf.lock().unwrap() = Some(token);
+        }
+        page
+    }
+
+    /// The value of a cookie this agent holds.
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let url = self.base.parse().unwrap();
+        let header = self.jar.cookies(&url)?;
+        header
+            .to_str()
+            .ok()?
+            .split(';')
+            .filter_map(|p| p.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_owned())
+    }
+}
