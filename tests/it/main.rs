@@ -1,12 +1,14 @@
 //! One integration-test binary (links once), one module per area.
 
 mod agent;
+mod browser;
 mod helpers;
 mod smtp;
 
 mod accounts;
 mod cli;
 mod http_basics;
+mod journeys;
 mod outbox;
 mod shutdown;
 mod startup;
