@@ -42,8 +42,9 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
-        Err(e) if is_too_large(e) => {
-            return crate::views::ErrorPage::for_status(StatusCode::PAYLOAD_TOO_LARGE).into_response();
+        Err(e) if is_too_large(&e) => {
+            return crate::views::ErrorPage::for_status(StatusCode::PAYLOAD_TOO_LARGE)
+                .into_response();
         }
         Err(_) => return AppError::BadRequest("unreadable body".into()).into_response(),
     };
@@ -63,8 +64,15 @@ pub async fn protect(State(state): State<AppState>, req: Request, next: Next) ->
     }
 }
 
-fn is_too_large(e: axum::Error) -> bool {
-    e.into_inner().downcast_ref::<http_body_util::LengthLimitError>().is_some()
+fn is_too_large(e: &axum::Error) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = source {
+        if err.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        source = err.source();
+    }
+    false
 }
 
 /// The request must come from a page of this site when the browser says

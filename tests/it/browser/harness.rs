@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use axum::{Form, Router, response::Html, routing::get};
-use partner_portal::state::AppState;
+use partner_portal::{accounts::session::Visitor, state::AppState};
 
 use super::Browser;
 use crate::helpers::{Spawn, TestApp, spawn_app_with};
@@ -16,6 +16,7 @@ const FORM_PAGE: &str = r#"<!doctype html>
 <main>
   <h1>Harness form</h1>
   <form method="post" action="/__test/form">
+    <!-- csrf -->
     <p><label for="name">Your name</label>
        <input id="name" name="name" type="text" value="typed before"></p>
     <p><label>Partner's "type"
@@ -56,7 +57,15 @@ async fn app() -> TestApp {
     let routes: Router<AppState> = Router::new()
         .route(
             "/__test/form",
-            get(|| async { Html(FORM_PAGE) }).post(greet),
+            get(|visitor: Visitor| async move {
+                // Every form of the portal carries the visitor's CSRF token.
+                let field = format!(
+                    "<input type=\"hidden\" name=\"csrf_token\" value=\"{}\">",
+                    visitor.csrf_token()
+                );
+                Html(FORM_PAGE.replace("<!-- csrf -->", &field))
+            })
+            .post(greet),
         )
         .route(
             "/__test/inaccessible",
