@@ -19,6 +19,9 @@ pub enum AppError {
     Forbidden(&'static str),
     #[error("bad request: {0}")]
     BadRequest(String),
+    /// Signed in, but this role may not do that (the message says who may).
+    #[error("not permitted: {0}")]
+    NotPermitted(&'static str),
     #[error("too many requests")]
     TooManyRequests,
     #[error("database error: {0}")]
@@ -37,7 +40,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Forbidden(_) | AppError::NotPermitted(_) => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Database(_) | AppError::Template(_) | AppError::Internal(_) => {
@@ -55,6 +58,11 @@ impl IntoResponse for AppError {
         } else {
             tracing::debug!(error = %self, "request refused");
         }
-        ErrorPage::for_status(status).into_response()
+        let mut page = ErrorPage::for_status(status);
+        if let AppError::NotPermitted(message) = self {
+            page.heading = "You cannot do this";
+            page.message = message;
+        }
+        page.into_response()
     }
 }

@@ -2,6 +2,7 @@
 //! alliance partner program.
 
 pub mod accounts;
+pub mod applications;
 pub mod audit;
 pub mod calendar;
 pub mod cli;
@@ -16,6 +17,7 @@ pub mod licenses;
 pub mod listings;
 pub mod mail;
 pub mod namespaces;
+pub mod organizations;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

@@ -23,6 +23,7 @@ use tracing::Level;
 
 use crate::{
     accounts::{self, csrf, guard, session},
+    organizations,
     state::AppState,
     views::ErrorPage,
 };
@@ -94,6 +95,8 @@ fn signed_in_routes() -> Router<AppState> {
 /// Routes of a signed-in partner user; each area adds its own.
 fn partner_routes() -> Router<AppState> {
     Router::new()
+        .merge(organizations::routes::partner_router())
+        .route_layer(from_fn(guard::require_partner))
 }
 
 /// The staff UI under `/admin`.

@@ -1,0 +1,5 @@
+//! The partner application (PRODUCT.md §2): its answers, its states, the
+//! Technology Partner Agreement, and the staff review.
+
+pub mod countries;
+pub mod state;

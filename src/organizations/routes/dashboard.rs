@@ -1,0 +1,221 @@
+//! `GET /dashboard`: the partner's home. Without an organisation it says how
+//! to start; with one it shows the four onboarding steps of PRODUCT.md §3,
+//! what is done and what is next, each linking to where it is done.
+
+use askama::Template;
+use axum::{Router, extract::State, routing::get};
+use sqlx::PgConnection;
+
+use crate::{
+    accounts::guard::PartnerUser,
+    applications::state::ApplicationState,
+    error::AppResult,
+    organizations::{MemberRole, Standing, begin_tenant, tenant::membership},
+    state::AppState,
+    views::{Layout, Page},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/dashboard", get(show))
+}
+
+/// What the organisation has done beyond its application; each area fills
+/// its part.
+#[derive(Debug, Default, Clone)]
+pub struct Progress {
+    pub verified_namespaces: i64,
+    pub pending_namespaces: i64,
+    pub components: i64,
+    pub has_documentation: bool,
+    pub has_value_messaging: bool,
+    pub listing_approved: bool,
+    pub listing_pending: bool,
+}
+
+impl Progress {
+    pub async fn load(conn: &mut PgConnection) -> Result<Self, sqlx::Error> {
+        // Row-level security limits every count to the organisation.
+        let row = sqlx::query!(
+            r#"select count(*) filter (where state = 'verified') as "verified!",
+                      count(*) filter (where state = 'pending') as "pending!",
+                      (select count(*) from components) as "components!"
+                 from namespaces"#
+        )
+        .fetch_one(conn)
+        .await?;
+        Ok(Self {
+            verified_namespaces: row.verified,
+            pending_namespaces: row.pending,
+            components: row.components,
+            ..Self::default()
+        })
+    }
+}
+
+pub struct Step {
+    pub number: u8,
+    pub title: &'static str,
+    pub status: &'static str,
+    pub done: bool,
+    pub detail: String,
+    pub link: &'static str,
+    pub link_label: &'static str,
+}
+
+impl Step {
+    pub fn status_class(&self) -> &'static str {
+        match self.status {
+            "Done" => "status status-done",
+            "In progress" => "status status-in-progress",
+            _ => "status",
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "organizations/dashboard.html")]
+pub struct DashboardPage {
+    pub layout: Layout,
+    pub company: String,
+    pub role: String,
+    pub application_state: String,
+    pub steps: Vec<Step>,
+    pub done_count: usize,
+    pub agreement_outdated: bool,
+    pub is_admin: bool,
+}
+
+#[derive(Template)]
+#[template(path = "organizations/start.html")]
+pub struct StartPage {
+    pub layout: Layout,
+    pub name: String,
+}
+
+pub fn steps(standing: &Standing, progress: &Progress) -> Vec<Step> {
+    let state = standing.application;
+    let registration_done = standing.is_approved() && standing.agreement_current;
+    let registration_detail = match state {
+        None => "Start your application.".to_owned(),
+        Some(ApplicationState::Draft) => {
+            "Your application is a draft: complete it and submit it.".to_owned()
+        }
+        Some(ApplicationState::Submitted) => {
+            "Submitted: the alliance team reviews it within 5 business days.".to_owned()
+        }
+        Some(ApplicationState::ChangesRequested) => {
+            "The alliance team asked for changes: see their note and resubmit.".to_owned()
+        }
+        Some(ApplicationState::Approved) if !standing.agreement_current => {
+            format!(
+                "Approved. Accept the new Technology Partner Agreement (version {}).",
+                standing.agreement_version
+            )
+        }
+        Some(ApplicationState::Approved) => "Approved, and the agreement is accepted.".to_owned(),
+        Some(ApplicationState::Rejected) => {
+            "Your application was not accepted. The email from the alliance team says why."
+                .to_owned()
+        }
+        Some(ApplicationState::Withdrawn) => {
+            "You withdrew your application. Edit it and submit it again when ready.".to_owned()
+        }
+        Some(ApplicationState::Suspended) => {
+            "Your partnership is suspended. Contact the alliance team.".to_owned()
+        }
+    };
+    let development_done = progress.verified_namespaces > 0 && progress.components > 0;
+    let documentation_done = progress.has_documentation && progress.has_value_messaging;
+    let promotion_done = progress.listing_approved;
+    let status = |done: bool, started: bool| match (done, started) {
+        (true, _) => "Done",
+        (false, true) => "In progress",
+        (false, false) => "Not started",
+    };
+    vec![
+        Step {
+            number: 1,
+            title: "Registration",
+            status: status(registration_done, state.is_some()),
+            done: registration_done,
+            detail: registration_detail,
+            link: if standing.is_approved() && !standing.agreement_current { "/agreement" } else { "/application" },
+            link_label: if standing.is_approved() && !standing.agreement_current { "Review the agreement" } else { "Your application" },
+        },
+        Step {
+            number: 2,
+            title: "Solution development",
+            status: status(development_done, progress.verified_namespaces + progress.pending_namespaces > 0),
+            done: development_done,
+            detail: format!(
+                "{} verified namespace{}, {} component{} listed. Register the namespaces where you publish CI/CD Catalog components, then list the components.",
+                progress.verified_namespaces,
+                if progress.verified_namespaces == 1 { "" } else { "s" },
+                progress.components,
+                if progress.components == 1 { "" } else { "s" },
+            ),
+            link: "/namespaces",
+            link_label: "Namespaces and components",
+        },
+        Step {
+            number: 3,
+            title: "Documentation and demonstration",
+            status: status(documentation_done, progress.has_documentation || progress.has_value_messaging),
+            done: documentation_done,
+            detail: "Public documentation of the integrated solution and its value messaging: benefits, business and technical use cases.".to_owned(),
+            link: "/listing",
+            link_label: "Documentation and messaging",
+        },
+        Step {
+            number: 4,
+            title: "Promotion",
+            status: status(promotion_done, progress.listing_pending),
+            done: promotion_done,
+            detail: if promotion_done {
+                "Your listing is live in the partner directory.".to_owned()
+            } else if progress.listing_pending {
+                "Your listing is waiting for review by the alliance team.".to_owned()
+            } else {
+                "Request your listing in the public partner directory; your components get the partner badge.".to_owned()
+            },
+            link: "/listing",
+            link_label: "Directory listing",
+        },
+    ]
+}
+
+async fn show(
+    State(state): State<AppState>,
+    PartnerUser(user): PartnerUser,
+) -> AppResult<axum::response::Response> {
+    use axum::response::IntoResponse;
+    let Some((partner_id, role)) = membership(&state.pool, user.user().id).await? else {
+        return Ok(Page(StartPage {
+            layout: Layout::for_visitor(&user.visitor, "Welcome", "dashboard"),
+            name: user.user().name.clone(),
+        })
+        .into_response());
+    };
+    let mut tx = begin_tenant(&state.pool, partner_id).await?;
+    let company = sqlx::query_scalar!("select company_name from partners")
+        .fetch_one(&mut *tx)
+        .await?;
+    let standing = Standing::load(&mut tx, partner_id).await?;
+    let progress = Progress::load(&mut tx).await?;
+    tx.commit().await?;
+    let steps = steps(&standing, &progress);
+    Ok(Page(DashboardPage {
+        layout: Layout::for_visitor(&user.visitor, "Dashboard", "dashboard"),
+        company,
+        role: role.label().to_owned(),
+        application_state: standing
+            .application
+            .map_or("Not started", |s| s.label())
+            .to_owned(),
+        done_count: steps.iter().filter(|s| s.done).count(),
+        steps,
+        agreement_outdated: standing.is_approved() && !standing.agreement_current,
+        is_admin: role >= MemberRole::Admin,
+    })
+    .into_response())
+}

@@ -1,0 +1,146 @@
+//! The tenant of a request comes from the signed-in session, never from the
+//! request itself. [`Tenant`] hands a partner handler its organisation and a
+//! transaction running as `portal_tenant` with `portal.partner_id` set, so
+//! row-level security keeps every query inside the organisation even if the
+//! query forgets its filter.
+
+use axum::{
+    extract::FromRequestParts,
+    http::request::Parts,
+    response::{IntoResponse, Redirect, Response},
+};
+use sqlx::{PgPool, Postgres, Transaction};
+
+use super::MemberRole;
+use crate::{
+    accounts::{
+        guard::{PartnerUser, Refusal, SignedIn},
+        session,
+    },
+    audit::Actor,
+    error::{AppError, AppResult},
+    state::AppState,
+};
+
+/// Begins a transaction confined to `partner_id`.
+pub async fn begin_tenant(
+    pool: &PgPool,
+    partner_id: i64,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query!("set local role portal_tenant")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query_scalar!(
+        "select set_config('portal.partner_id', $1, true)",
+        partner_id.to_string()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    Ok(tx)
+}
+
+pub struct Tenant {
+    pub signed_in: SignedIn,
+    pub partner_id: i64,
+    pub role: MemberRole,
+    pub tx: Transaction<'static, Postgres>,
+}
+
+impl Tenant {
+    pub fn user_id(&self) -> i64 {
+        self.signed_in.user().id
+    }
+
+    pub fn actor(&self) -> Actor {
+        self.signed_in.actor()
+    }
+
+    /// Refuses people who are not admins of their organisation.
+    pub fn require_admin(&self) -> AppResult<()> {
+        if self.role.is_admin() {
+            Ok(())
+        } else {
+            Err(AppError::NotPermitted(
+                "Only your organisation's admins can do this.",
+            ))
+        }
+    }
+
+    pub fn require_owner(&self) -> AppResult<()> {
+        if self.role == MemberRole::Owner {
+            Ok(())
+        } else {
+            Err(AppError::NotPermitted(
+                "Only your organisation's owner can do this.",
+            ))
+        }
+    }
+
+    /// Commits, then leaves `message` for the next page.
+    pub async fn commit_with_flash(self, state: &AppState, message: &str) -> AppResult<()> {
+        let session_id = self.signed_in.session.id;
+        self.tx.commit().await?;
+        let mut conn = state.pool.acquire().await?;
+        session::set_flash(&mut conn, session_id, message).await?;
+        Ok(())
+    }
+}
+
+/// Why a partner route cannot go on.
+pub enum TenantRefusal {
+    Auth(Refusal),
+    /// Signed in, but not (yet) in any organisation.
+    NoOrganization,
+    Failed(AppError),
+}
+
+impl IntoResponse for TenantRefusal {
+    fn into_response(self) -> Response {
+        match self {
+            TenantRefusal::Auth(r) => r.into_response(),
+            TenantRefusal::NoOrganization => Redirect::to("/dashboard").into_response(),
+            TenantRefusal::Failed(e) => e.into_response(),
+        }
+    }
+}
+
+/// The organisation a user belongs to, read on the privileged path.
+pub async fn membership(
+    pool: &PgPool,
+    user_id: i64,
+) -> Result<Option<(i64, MemberRole)>, sqlx::Error> {
+    let row = sqlx::query!(
+        "select partner_id, role from partner_members where user_id = $1",
+        user_id
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.map(|r| (r.partner_id, r.role.parse().unwrap_or(MemberRole::Member))))
+}
+
+impl FromRequestParts<AppState> for Tenant {
+    type Rejection = TenantRefusal;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let PartnerUser(signed_in) = PartnerUser::from_request_parts(parts, state)
+            .await
+            .map_err(TenantRefusal::Auth)?;
+        let (partner_id, role) = membership(&state.pool, signed_in.user().id)
+            .await
+            .map_err(|e| TenantRefusal::Failed(e.into()))?
+            .ok_or(TenantRefusal::NoOrganization)?;
+        let tx = begin_tenant(&state.pool, partner_id)
+            .await
+            .map_err(|e| TenantRefusal::Failed(e.into()))?;
+        Ok(Tenant {
+            signed_in,
+            partner_id,
+            role,
+            tx,
+        })
+    }
+}
