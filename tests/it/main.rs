@@ -1,6 +1,8 @@
 //! One integration-test binary (links once), one module per area.
 
 mod agent;
+#[allow(dead_code)]
+mod fixtures;
 mod browser;
 mod helpers;
 mod smtp;
