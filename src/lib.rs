@@ -13,6 +13,7 @@ pub mod db;
 pub mod error;
 pub mod http;
 pub mod issues;
+pub mod jobs;
 pub mod licenses;
 pub mod listings;
 pub mod mail;

@@ -13,6 +13,7 @@ use crate::{
     config::Config,
     db::{self, DbError},
     http::{self, SHUTDOWN_GRACE},
+    jobs::Scheduler,
     mail::Dispatcher,
     state::AppState,
 };
@@ -114,6 +115,7 @@ impl Application {
                 Dispatcher::new(state.pool.clone(), &state.config, state.clock.clone())
                     .map_err(std::io::Error::other)?;
             tasks.spawn(dispatcher.run(shutdown.child_token()));
+            tasks.spawn(Scheduler::new(state.clone()).run(shutdown.child_token()));
         }
 
         tracing::info!(address = %state.config.addr, public_url = %state.config.public_url, "partner portal listening");

@@ -46,14 +46,20 @@ pub struct StaffHomePage {
     pub layout: Layout,
     pub name: String,
     pub is_admin: bool,
+    pub pending_licenses: i64,
 }
 
-async fn home(StaffUser(staff): StaffUser) -> Page<StaffHomePage> {
-    Page(StaffHomePage {
+async fn home(
+    State(state): State<AppState>,
+    StaffUser(staff): StaffUser,
+) -> AppResult<Page<StaffHomePage>> {
+    let mut conn = state.pool.acquire().await?;
+    Ok(Page(StaffHomePage {
         layout: Layout::for_visitor(&staff.visitor, "Staff console", "admin"),
         name: staff.user().name.clone(),
         is_admin: staff.user().is_staff_admin(),
-    })
+        pending_licenses: crate::licenses::routes::pending_count(&mut conn).await?,
+    }))
 }
 
 pub struct StaffRow {

@@ -83,6 +83,8 @@ pub struct DashboardPage {
     pub done_count: usize,
     pub agreement_outdated: bool,
     pub is_admin: bool,
+    /// "2 active · next expires 12 March 2027, in 47 days".
+    pub licenses: String,
 }
 
 #[derive(Template)]
@@ -202,6 +204,7 @@ async fn show(
         .await?;
     let standing = Standing::load(&mut tx, partner_id).await?;
     let progress = Progress::load(&mut tx).await?;
+    let licenses = crate::licenses::store::summary(&mut tx, state.clock.now()).await?;
     tx.commit().await?;
     let steps = steps(&standing, &progress);
     Ok(Page(DashboardPage {
@@ -216,6 +219,7 @@ async fn show(
         steps,
         agreement_outdated: standing.is_approved() && !standing.agreement_current,
         is_admin: role >= MemberRole::Admin,
+        licenses,
     })
     .into_response())
 }
