@@ -16,6 +16,7 @@ pub mod reminder_job;
 pub mod reminders;
 pub mod renewal;
 pub mod request;
+pub mod requesting;
 pub mod routes;
 pub mod rules;
 pub mod state;

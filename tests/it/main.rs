@@ -11,6 +11,7 @@ mod accounts;
 mod cli;
 mod http_basics;
 mod journeys;
+mod licenses;
 mod outbox;
 mod shutdown;
 mod startup;

@@ -219,13 +219,13 @@ async fn decide(
         }
     } else if decision == Decision::Reduce {
         // Say what is wrong with the number too, not only the reason.
-        if let Some(license) = store::find(&mut tx, id).await? {
-            if let Err(problem) = crate::licenses::reduced_users(
+        if let Some(license) = store::find(&mut tx, id).await?
+            && let Err(problem) = crate::licenses::reduced_users(
                 u32::try_from(license.users).unwrap_or(0),
                 &form.users,
-            ) {
-                errors.add(key("users"), problem.to_string());
-            }
+            )
+        {
+            errors.add(key("users"), problem.to_string());
         }
     }
     tx.rollback().await?;

@@ -1,12 +1,11 @@
 //! `GET /admin/licenses`: the queue of requests waiting for a decision
 //! (oldest first, with their age) and the active licenses, filtered by
-//! product, expiry and partner; `GET /admin/licenses.csv` exports the same
-//! filtered list.
+//! product, expiry and partner (the export in `admin_export` uses the same
+//! filters).
 
 use askama::Template;
 use axum::{
     extract::{Query, State},
-    http::header,
     response::{IntoResponse, Response},
 };
 use chrono::{DateTime, TimeDelta, Utc};
@@ -16,7 +15,7 @@ use sqlx::PgConnection;
 use super::view::Pager;
 use crate::{
     accounts::guard::StaffUser,
-    dates::{When, business_days_between, expires_phrase, iso},
+    dates::{When, business_days_between, expires_phrase},
     error::AppResult,
     licenses::{Product, Purpose},
     state::AppState,
@@ -27,7 +26,6 @@ const QUEUE_PER_PAGE: i64 = 25;
 const PER_PAGE: i64 = 50;
 /// Staff decide within this many business days (PRODUCT.md §2's default).
 const DECIDE_WITHIN_BUSINESS_DAYS: i64 = 5;
-const MAX_EXPORT_ROWS: i64 = 100_000;
 
 /// Requests waiting for staff, anywhere.
 pub async fn pending_count(conn: &mut PgConnection) -> Result<i64, sqlx::Error> {
@@ -47,13 +45,13 @@ pub struct Filters {
 }
 
 /// The filters as the queries take them; a bad value is reported and ignored.
-struct Parsed {
+pub(super) struct Parsed {
     product: Option<Product>,
     expiring_days: Option<i64>,
     partner: Option<String>,
 }
 
-fn parse(f: &Filters, errors: &mut FormErrors) -> Parsed {
+pub(super) fn parse(f: &Filters, errors: &mut FormErrors) -> Parsed {
     let expiring = f.expiring.trim();
     let expiring_days = if expiring.is_empty() {
         None
@@ -118,7 +116,7 @@ fn label(product: &str) -> &'static str {
     Product::parse(product).map_or("Unknown", Product::label)
 }
 
-async fn active(
+pub(super) async fn active(
     conn: &mut PgConnection,
     now: DateTime<Utc>,
     p: &Parsed,
@@ -265,77 +263,4 @@ pub async fn show(
         errors,
     })
     .into_response())
-}
-
-/// One CSV field: quoted when needed, and never read as a formula by a
-/// spreadsheet (a leading `=`, `+`, `-`, `@` gets an apostrophe).
-pub fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
-pub async fn export(
-    State(state): State<AppState>,
-    StaffUser(_staff): StaffUser,
-    Query(filters): Query<Filters>,
-) -> AppResult<Response> {
-    let now = state.clock.now();
-    let parsed = parse(&filters, &mut FormErrors::default());
-    let mut conn = state.pool.acquire().await?;
-    let rows = active(&mut conn, now, &parsed, MAX_EXPORT_ROWS, 0).await?;
-    let mut csv = String::from(
-        "license_id,partner,product,users,purposes,license_key,issued_at,expires_at,days_left\r\n",
-    );
-    for r in rows {
-        let fields = [
-            r.id.to_string(),
-            r.company,
-            r.product.to_owned(),
-            r.users.to_string(),
-            r.purposes,
-            r.license_key,
-            iso(r.issued_at),
-            iso(r.expires_at),
-            r.days_left.to_string(),
-        ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
-        csv.push_str(&line.join(","));
-        csv.push_str("\r\n");
-    }
-    let filename = format!("nfr-licenses-{}.csv", now.format("%Y-%m-%d"));
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        csv,
-    )
-        .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        assert_eq!(csv_field("Acme"), "Acme");
-        assert_eq!(csv_field("Acme, Inc."), "\"Acme, Inc.\"");
-        assert_eq!(csv_field("The \"A\" team"), "\"The \"\"A\"\" team\"");
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("-5"), "'-5");
-        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
-    }
 }

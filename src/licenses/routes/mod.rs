@@ -1,6 +1,7 @@
 //! The license pages: partners request, read and renew at `/licenses`; staff
 //! decide and audit under `/admin/licenses`.
 
+mod admin_export;
 mod admin_license;
 mod admin_list;
 mod partner_index;
@@ -29,7 +30,7 @@ pub fn partner_router() -> Router<AppState> {
 pub fn staff_router() -> Router<AppState> {
     Router::new()
         .route("/admin/licenses", get(admin_list::show))
-        .route("/admin/licenses.csv", get(admin_list::export))
+        .route("/admin/licenses.csv", get(admin_export::export))
         .route("/admin/licenses/{id}", get(admin_license::show))
         .route("/admin/licenses/{id}/approve", post(admin_license::approve))
         .route("/admin/licenses/{id}/reject", post(admin_license::reject))

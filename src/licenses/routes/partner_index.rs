@@ -14,9 +14,7 @@ use super::view::{LicenseItem, PageQuery, Pager};
 use crate::{
     error::AppResult,
     licenses::{
-        LicenseRequest, LicenseRequestForm, Product, Purpose,
-        lifecycle::{self, Who},
-        store,
+        LicenseRequest, LicenseRequestForm, Product, Purpose, lifecycle::Who, requesting, store,
         terms::NFR_TERMS,
     },
     organizations::{GateProblem, Standing, Tenant, begin_tenant},
@@ -182,7 +180,7 @@ pub async fn request(
                 user_id: Some(user.id),
                 shown_as: &user.name,
             };
-            match lifecycle::request(
+            match requesting::request(
                 &mut tenant.tx,
                 &state.config,
                 now,
@@ -219,7 +217,7 @@ pub async fn request(
     Ok((status, Page(page)).into_response())
 }
 
-fn flash(made: &[lifecycle::Requested]) -> String {
+fn flash(made: &[requesting::Requested]) -> String {
     made.iter()
         .map(|r| {
             if r.issued {

@@ -17,9 +17,9 @@ use crate::{
     error::{AppError, AppResult},
     licenses::{
         LicenseState,
-        lifecycle::{self, Who},
+        lifecycle::Who,
         renewal::{Renewal, RenewalForm, renewal_refusal},
-        renewal_term, renewal_window,
+        renewal_term, renewal_window, requesting,
         store::{self, License},
     },
     organizations::{Standing, Tenant},
@@ -198,7 +198,7 @@ pub async fn renew(
                     shown_as: &user.name,
                 };
                 let issued =
-                    lifecycle::renew(&mut tenant.tx, &state.config, now, &license, &who, &renewal)
+                    requesting::renew(&mut tenant.tx, &state.config, now, &license, &who, &renewal)
                         .await?;
                 let message = if issued {
                     "Renewed for 12 more months.".to_owned()
