@@ -133,7 +133,7 @@ pub struct ErrorPage {
     pub layout: Layout,
     pub status: u16,
     pub heading: &'static str,
-    pub message: &'static str,
+    pub message: String,
 }
 
 impl ErrorPage {
@@ -150,6 +150,10 @@ impl ErrorPage {
             404 => (
                 "Page not found",
                 "The page you asked for does not exist, or you do not have access to it.",
+            ),
+            409 => (
+                "That cannot be done now",
+                "The page may be out of date. Reload it and try again.",
             ),
             405 => (
                 "That action is not available here",
@@ -188,7 +192,7 @@ impl ErrorPage {
             layout: Layout::public(heading, ""),
             status: status.as_u16(),
             heading,
-            message,
+            message: message.to_owned(),
         }
     }
 }

@@ -1,13 +1,14 @@
 //! One integration-test binary (links once), one module per area.
 
 mod agent;
+mod browser;
 #[allow(dead_code)]
 mod fixtures;
-mod browser;
 mod helpers;
 mod smtp;
 
 mod accounts;
+mod applications;
 mod cli;
 mod http_basics;
 mod journeys;
