@@ -16,6 +16,8 @@ pub struct Layout {
     pub is_staff: bool,
     pub csrf_token: String,
     pub flash: Option<String>,
+    /// Error pages do not know who is asking: they show no account links.
+    pub minimal: bool,
 }
 
 impl Layout {
@@ -46,6 +48,7 @@ impl Layout {
             is_staff: user.is_some_and(|u| u.is_staff()),
             csrf_token: visitor.csrf_token(),
             flash: visitor.flash(),
+            minimal: false,
         }
     }
 
@@ -189,7 +192,7 @@ impl ErrorPage {
             ),
         };
         Self {
-            layout: Layout::public(heading, ""),
+            layout: Layout { minimal: true, ..Layout::public(heading, "") },
             status: status.as_u16(),
             heading,
             message: message.to_owned(),
