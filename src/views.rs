@@ -192,7 +192,10 @@ impl ErrorPage {
             ),
         };
         Self {
-            layout: Layout { minimal: true, ..Layout::public(heading, "") },
+            layout: Layout {
+                minimal: true,
+                ..Layout::public(heading, "")
+            },
             status: status.as_u16(),
             heading,
             message: message.to_owned(),
