@@ -23,7 +23,7 @@ use tracing::Level;
 
 use crate::{
     accounts::{self, csrf, guard, session},
-    licenses, organizations,
+    applications, licenses, organizations,
     state::AppState,
     views::ErrorPage,
 };
@@ -96,6 +96,7 @@ fn signed_in_routes() -> Router<AppState> {
 fn partner_routes() -> Router<AppState> {
     Router::new()
         .merge(organizations::routes::partner_router())
+        .merge(applications::routes::partner_router())
         .merge(licenses::routes::partner_router())
         .route_layer(from_fn(guard::require_partner))
 }
@@ -104,6 +105,7 @@ fn partner_routes() -> Router<AppState> {
 fn staff_routes() -> Router<AppState> {
     Router::new()
         .merge(accounts::routes::staff_router())
+        .merge(applications::routes::staff_router())
         .merge(licenses::routes::staff_router())
         .route_layer(from_fn(guard::require_staff))
 }

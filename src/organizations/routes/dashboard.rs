@@ -10,7 +10,7 @@ use crate::{
     accounts::guard::PartnerUser,
     applications::state::ApplicationState,
     error::AppResult,
-    organizations::{MemberRole, Standing, begin_tenant, tenant::membership},
+    organizations::{MemberRole, Standing, begin_tenant},
     state::AppState,
     views::{Layout, Page},
 };
@@ -191,7 +191,12 @@ async fn show(
     PartnerUser(user): PartnerUser,
 ) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    let Some((partner_id, role)) = membership(&state.pool, user.user().id).await? else {
+    let membership = user
+        .user()
+        .membership
+        .as_ref()
+        .map(|(id, role)| (*id, role.parse().unwrap_or(MemberRole::Member)));
+    let Some((partner_id, role)) = membership else {
         return Ok(Page(StartPage {
             layout: Layout::for_visitor(&user.visitor, "Welcome", "dashboard"),
             name: user.user().name.clone(),
