@@ -109,15 +109,8 @@ impl LicenseFacts {
         let live = matches!(status, Status::Active | Status::Expired);
         let days_left = l
             .expires_at
-            .filter(|e| *e > now && status == Status::Active)
-            .map(|e| {
-                let days = (e - now).num_days();
-                match days {
-                    0 => "less than a day left".to_owned(),
-                    1 => "1 day left".to_owned(),
-                    n => format!("{n} days left"),
-                }
-            });
+            .filter(|_| status == Status::Active)
+            .map(|e| days_left(now, e));
         Self {
             id: l.id,
             product: l.product.label().to_owned(),
@@ -133,6 +126,16 @@ impl LicenseFacts {
             requested: When::new(now, l.requested_at),
             reason: l.reason.clone(),
         }
+    }
+}
+
+/// Calendar days to the expiry, counted as [`relative`] counts them so the
+/// two never disagree: "30 days left" beside "in 30 days".
+pub fn days_left(now: DateTime<Utc>, expires_at: DateTime<Utc>) -> String {
+    match (expires_at.date_naive() - now.date_naive()).num_days() {
+        n if n <= 0 => "expires today".to_owned(),
+        1 => "1 day left".to_owned(),
+        n => format!("{n} days left"),
     }
 }
 
@@ -206,6 +209,23 @@ mod tests {
         assert_eq!(Pager::new("-4", 20).page, 1);
         let p = Pager::new("3", 20);
         assert_eq!((p.offset(), p.fetch()), (40, 21));
+    }
+
+    #[test]
+    fn days_left_agree_with_the_relative_phrase() {
+        use chrono::TimeZone;
+        let now = Utc.with_ymd_and_hms(2027, 1, 1, 22, 0, 0).unwrap();
+        let e = Utc.with_ymd_and_hms(2027, 1, 31, 9, 0, 0).unwrap();
+        assert_eq!(days_left(now, e), "30 days left");
+        assert_eq!(relative(now, e), "in 30 days");
+        assert_eq!(
+            days_left(now, now + chrono::TimeDelta::hours(1)),
+            "expires today"
+        );
+        assert_eq!(
+            days_left(now, now + chrono::TimeDelta::hours(3)),
+            "1 day left"
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! NFR licenses (PRODUCT.md §5) through real HTTP: requests, eligibility,
 //! the one-per-product rule, renewal, staff decisions, reminders, tenancy.
 
+mod journey;
 mod reminders;
 mod renewal;
 mod request;

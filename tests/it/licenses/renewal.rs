@@ -234,3 +234,34 @@ async fn concurrent_renewals_extend_the_license_once() {
         expires.checked_add_months(chrono::Months::new(12))
     );
 }
+
+#[tokio::test]
+async fn a_member_sees_the_license_but_cannot_renew_it() {
+    let app = spawn_app().await;
+    let (agent, partner_id) = approved_partner(&app, "Acme Corp", OWNER).await;
+    let id = requested(&agent, "saas", 5).await;
+    let member = app.partner_user("Mo Member", "mo@acme.test").await;
+    sqlx::query(
+        "insert into partner_members (partner_id, user_id, role, created_at)
+         select $1, id, 'member', now() from users where email = 'mo@acme.test'",
+    )
+    .bind(partner_id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let expires = license(&app, id).await.expires_at.unwrap();
+    travel(&app, &member, "mo@acme.test", expires - days(10)).await;
+
+    let page = member.get(&format!("/licenses/{id}")).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body
+            .contains("Only your organisation&#39;s admins can do this.")
+    );
+    assert!(!page.body.contains("Renew for 12 months"));
+    let post = member.post(&format!("/licenses/{id}/renew"), &[]).await;
+
+    assert_eq!(post.status, StatusCode::FORBIDDEN);
+    assert_eq!(license(&app, id).await.expires_at, Some(expires));
+    assert_eq!(terms(&app, id).await.len(), 1);
+}
