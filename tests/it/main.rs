@@ -1,9 +1,9 @@
 //! One integration-test binary (links once), one module per area.
 
 mod agent;
+mod browser;
 #[allow(dead_code)]
 mod fixtures;
-mod browser;
 mod helpers;
 mod smtp;
 
@@ -14,3 +14,4 @@ mod journeys;
 mod outbox;
 mod shutdown;
 mod startup;
+mod team;
