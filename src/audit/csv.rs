@@ -76,12 +76,10 @@ pub fn body(pool: PgPool, filters: Filters, partner_id: Option<i64>) -> Body {
                 Next::Done => return None,
             };
             let rows = async {
-                let mut conn = pool.acquire().await?;
+                let mut tx = pool.begin().await?;
                 match partner_id {
-                    Some(id) => {
-                        query::page_for_partner(&mut conn, id, &filters, after, BATCH).await
-                    }
-                    None => query::page_all(&mut conn, &filters, after, BATCH).await,
+                    Some(id) => query::page_for_partner(&mut tx, id, &filters, after, BATCH).await,
+                    None => query::page_all(&mut tx, &filters, after, BATCH).await,
                 }
             }
             .await;

@@ -2,11 +2,14 @@
 //! page at a time with a keyset cursor so deep pages cost what the first
 //! does. The two queries walk the indexes `audit_log_occurred_at` (everyone)
 //! and `audit_log_partner` (one organisation); every filter is written so
-//! that even a generic plan can use them (no `$1 is null or …`).
+//! that even a generic plan can use them (no `$1 is null or …`). The
+//! queries run in a transaction that asks for plans made with the actual
+//! values: a generic plan of the organisation query sorts all of a large
+//! organisation's entries instead of reading the newest few in index order.
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde::Deserialize;
-use sqlx::{PgConnection, types::ipnetwork::IpNetwork};
+use sqlx::{PgConnection, Postgres, Transaction, types::ipnetwork::IpNetwork};
 
 use crate::views::FormErrors;
 
@@ -146,13 +149,22 @@ impl Row {
     }
 }
 
+/// Plans for this transaction's statements use their parameters' values.
+async fn custom_plans(tx: &mut Transaction<'_, Postgres>) -> Result<(), sqlx::Error> {
+    sqlx::query!("set local plan_cache_mode = force_custom_plan")
+        .execute(&mut **tx)
+        .await
+        .map(drop)
+}
+
 /// Entries of every organisation and none, newest first (staff).
 pub async fn page_all(
-    conn: &mut PgConnection,
+    tx: &mut Transaction<'_, Postgres>,
     f: &Filters,
     after: Option<Cursor>,
     limit: i64,
 ) -> Result<Vec<Row>, sqlx::Error> {
+    custom_plans(tx).await?;
     sqlx::query_as!(
         Row,
         r#"select a.id, a.occurred_at, a.actor, a.actor_user_id, a.partner_id,
@@ -176,7 +188,7 @@ pub async fn page_all(
         f.actor,
         limit,
     )
-    .fetch_all(conn)
+    .fetch_all(&mut **tx)
     .await
 }
 
@@ -184,12 +196,13 @@ pub async fn page_all(
 /// row-level security would confine it anyway; the explicit filter lets the
 /// query walk `audit_log_partner`.
 pub async fn page_for_partner(
-    conn: &mut PgConnection,
+    tx: &mut Transaction<'_, Postgres>,
     partner_id: i64,
     f: &Filters,
     after: Option<Cursor>,
     limit: i64,
 ) -> Result<Vec<Row>, sqlx::Error> {
+    custom_plans(tx).await?;
     sqlx::query_as!(
         Row,
         r#"select a.id, a.occurred_at, a.actor, a.actor_user_id, a.partner_id,
@@ -216,7 +229,7 @@ pub async fn page_for_partner(
         f.actor,
         limit,
     )
-    .fetch_all(conn)
+    .fetch_all(&mut **tx)
     .await
 }
 

@@ -185,17 +185,15 @@ async fn staff_log(
     page.heading = "Audit log".to_owned();
     let filters = Filters::parse(&page.q, &mut page.errors);
     let after = Cursor::parse(&page.q.after);
-    let mut conn = state.pool.acquire().await?;
+    let mut tx = state.pool.begin().await?;
     let mut rows = match resolve_partner(&state.pool, &page.q.partner).await? {
-        PartnerFilter::Everyone => {
-            query::page_all(&mut conn, &filters, after, PER_PAGE + 1).await?
-        }
+        PartnerFilter::Everyone => query::page_all(&mut tx, &filters, after, PER_PAGE + 1).await?,
         PartnerFilter::One(p) => {
             page.partner_note = Some(format!(
                 "Showing the entries of {} (#{}).",
                 p.company_name, p.id
             ));
-            query::page_for_partner(&mut conn, p.id, &filters, after, PER_PAGE + 1).await?
+            query::page_for_partner(&mut tx, p.id, &filters, after, PER_PAGE + 1).await?
         }
         PartnerFilter::NoMatch => {
             page.errors
@@ -224,6 +222,7 @@ async fn staff_log(
             Vec::new()
         }
     };
+    tx.commit().await?;
     page.older_href = older_page(&mut rows, "/admin/audit", &page.q);
     if page.partner_choices.is_empty() && page.errors.get("partner").is_none() {
         page.csv_href = Some(href("/admin/audit.csv", &page.q.filter_params()));

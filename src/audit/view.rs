@@ -108,30 +108,27 @@ fn short(v: &Value) -> String {
     }
 }
 
-/// The fields that differ between before and after (objects), in name order.
+/// The fields of `after` that differ from `before`, in name order. Fields
+/// only in `before` are context (the entry's subject), not removals.
 pub fn changes(before: Option<&Value>, after: Option<&Value>) -> Vec<Change> {
-    let empty = serde_json::Map::new();
-    fn as_object<'a>(
-        v: Option<&'a Value>,
-        empty: &'a serde_json::Map<String, Value>,
-    ) -> Option<&'a serde_json::Map<String, Value>> {
-        match v {
-            Some(Value::Object(m)) => Some(m),
-            None | Some(Value::Null) => Some(empty),
-            Some(_) => None,
-        }
-    }
-    let (Some(b), Some(a)) = (as_object(before, &empty), as_object(after, &empty)) else {
+    let Some(Value::Object(after)) = after else {
         return Vec::new();
     };
-    let fields: BTreeSet<&String> = b.keys().chain(a.keys()).collect();
+    let before = match before {
+        Some(Value::Object(b)) => Some(b),
+        _ => None,
+    };
+    let fields: BTreeSet<&String> = after.keys().collect();
     fields
         .into_iter()
-        .filter(|k| b.get(*k) != a.get(*k))
-        .map(|k| Change {
-            field: k.replace('_', " "),
-            before: b.get(k).map(short),
-            after: a.get(k).map(short),
+        .filter_map(|k| {
+            let old = before.and_then(|b| b.get(k));
+            let new = &after[k];
+            (old != Some(new)).then(|| Change {
+                field: k.replace('_', " "),
+                before: old.map(short),
+                after: Some(short(new)),
+            })
         })
         .collect()
 }
@@ -165,6 +162,15 @@ mod tests {
         assert_eq!(c[0].field, "company name");
         assert_eq!(c[0].before, None);
         assert_eq!(c[1].after.as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn context_in_before_and_deletions_list_nothing() {
+        let before = json!({ "email": "a@x.test", "cancelled": false });
+        let c = changes(Some(&before), Some(&json!({ "cancelled": true })));
+        assert_eq!(c.len(), 1);
+        assert_eq!(c[0].field, "cancelled");
+        assert!(changes(Some(&before), None).is_empty());
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod helpers;
 mod smtp;
 
 mod accounts;
+mod audit;
 mod cli;
 mod http_basics;
 mod journeys;
@@ -15,3 +16,4 @@ mod outbox;
 mod shutdown;
 mod startup;
 mod team;
+mod tenancy;
