@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::Value;
 
 use super::{names, query::Row};
-use crate::dates::When;
+use crate::dates::{When, date_time};
 
 /// One field that changed: `role: member → admin`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,10 +94,14 @@ fn pretty(v: &Value) -> String {
     serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
 }
 
-/// A value in a line of text: strings without quotes, long ones shortened.
+/// A value in a line of text: strings without quotes, moments as people
+/// read them, long ones shortened.
 fn short(v: &Value) -> String {
     let text = match v {
-        Value::String(s) => s.clone(),
+        Value::String(s) => match DateTime::parse_from_rfc3339(s) {
+            Ok(t) => date_time(t.with_timezone(&Utc)),
+            Err(_) => s.clone(),
+        },
         Value::Null => "none".to_owned(),
         other => other.to_string(),
     };
@@ -124,7 +128,9 @@ pub fn changes(before: Option<&Value>, after: Option<&Value>) -> Vec<Change> {
         .filter_map(|k| {
             let old = before.and_then(|b| b.get(k));
             let new = &after[k];
-            (old != Some(new)).then(|| Change {
+            // A field that was not there and is still empty says nothing.
+            let empty_news = old.is_none() && new.is_null();
+            (old != Some(new) && !empty_news).then(|| Change {
                 field: k.replace('_', " "),
                 before: old.map(short),
                 after: Some(short(new)),
@@ -157,11 +163,23 @@ mod tests {
 
     #[test]
     fn a_creation_lists_every_field_as_new() {
-        let c = changes(None, Some(&json!({ "company_name": "Acme", "n": 2 })));
+        let c = changes(
+            None,
+            Some(&json!({ "company_name": "Acme", "n": 2, "replaces": null })),
+        );
         assert_eq!(c.len(), 2);
         assert_eq!(c[0].field, "company name");
         assert_eq!(c[0].before, None);
         assert_eq!(c[1].after.as_deref(), Some("2"));
+    }
+
+    #[test]
+    fn moments_read_as_dates() {
+        let c = changes(
+            None,
+            Some(&json!({ "expires_at": "2026-12-01T15:28:00.556302750Z" })),
+        );
+        assert_eq!(c[0].after.as_deref(), Some("1 December 2026, 15:28 UTC"));
     }
 
     #[test]

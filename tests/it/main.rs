@@ -16,4 +16,5 @@ mod outbox;
 mod shutdown;
 mod startup;
 mod team;
+mod team_journeys;
 mod tenancy;

@@ -118,7 +118,7 @@ async fn an_admin_invites_by_email_and_the_invitee_joins_with_that_role() {
         .assert_redirect("/team");
     let email = app.last_email_to("bob@acme.test").await;
     assert!(email.subject.contains("Acme Corp"), "{}", email.subject);
-    assert!(email.text.contains("as admin"), "{}", email.text);
+    assert!(email.text.contains("as an admin"), "{}", email.text);
     let team = owner.get("/team").await;
     assert!(team.body.contains("Invitation sent to Bob@Acme.test"));
     assert!(team.body.contains("Invitations waiting"));
@@ -551,7 +551,7 @@ async fn admins_change_roles_but_never_the_owners() {
         app.last_email_to("carl@acme.test")
             .await
             .subject
-            .contains("now admin")
+            .contains("now an admin")
     );
     let entry: (String, String) = sqlx::query_as(
         "select before->>'role', after->>'role' from audit_log where action = 'team.role_changed'",

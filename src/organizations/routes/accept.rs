@@ -52,7 +52,7 @@ impl AcceptPage {
             layout: Layout::for_visitor(visitor, title, ""),
             company: found.map(|f| f.company.clone()).unwrap_or_default(),
             role: found
-                .map(|f| f.role.label().to_lowercase())
+                .map(|f| f.role.phrase().to_owned())
                 .unwrap_or_default(),
             invited: found.map(|f| f.email.clone()).unwrap_or_default(),
             token: if situation == Situation::Ready {
@@ -180,14 +180,14 @@ async fn accept(
         after: Some(json!({ "user_id": user.id, "email": user.email, "name": user.name, "role": inv.role.as_str() })),
     })
     .await?;
-    let role = inv.role.label().to_lowercase();
+    let role = inv.role.phrase();
     let admins = emails::admins(&mut tx, inv.partner_id).await?;
     let others: Vec<_> = admins
         .into_iter()
         .filter(|r| !r.address.eq_ignore_ascii_case(&user.email))
         .collect();
     emails::send_each(&mut tx, now, &others, |name| {
-        emails::member_joined(&state.config, name, &inv.company, &user.name, &role)
+        emails::member_joined(&state.config, name, &inv.company, &user.name, role)
     })
     .await?;
     session::set_flash(

@@ -261,15 +261,10 @@ async fn invite(
     )
     .fetch_one(&mut *tenant.tx)
     .await?;
-    let role_name = role.label().to_lowercase();
+    let role_name = role.phrase();
     let inviter = tenant.signed_in.user().name.clone();
-    let notice = emails::team_invitation(
-        &state.config,
-        &company,
-        &inviter,
-        &role_name,
-        &created.token,
-    );
+    let notice =
+        emails::team_invitation(&state.config, &company, &inviter, role_name, &created.token);
     let to = Recipient {
         address: email.as_str().to_owned(),
         name: None,

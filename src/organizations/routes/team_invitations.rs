@@ -42,7 +42,7 @@ async fn resend(
     let role = invitation
         .role
         .parse::<MemberRole>()
-        .map_or(invitation.role.clone(), |r| r.label().to_lowercase());
+        .map_or(invitation.role.clone(), |r| r.phrase().to_owned());
     let inviter = tenant.signed_in.user().name.clone();
     let notice = emails::team_invitation(&state.config, &company, &inviter, &role, &token);
     let to = Recipient {

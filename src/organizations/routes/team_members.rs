@@ -69,19 +69,15 @@ async fn change_role(
         .await;
     }
     if member.role == role {
-        let message = format!(
-            "{} is already {}.",
-            member.name,
-            role.label().to_lowercase()
-        );
+        let message = format!("{} is already {}.", member.name, role.phrase());
         tenant.commit_with_flash(&state, &message).await?;
         return Ok(back_to_team());
     }
     members::set_role(&mut tenant.tx, pid, user_id, role).await?;
     let company = company_of(&mut tenant).await?;
     let by = tenant.signed_in.user().name.clone();
-    let role_name = role.label().to_lowercase();
-    let notice = emails::role_changed(&state.config, &member.name, &company, &role_name, &by);
+    let role_name = role.phrase();
+    let notice = emails::role_changed(&state.config, &member.name, &company, role_name, &by);
     mail::enqueue(
         &mut tenant.tx,
         now,
