@@ -829,3 +829,51 @@ async fn another_organisations_people_and_invitations_are_not_found_on_every_rou
     let link = invitation_link(&app, "dan@acme.test").await;
     assert!(dan.get(&link).await.body.contains("Join Acme Corp"));
 }
+
+#[tokio::test]
+async fn the_team_page_lists_50_members_and_50_invitations_at_a_time() {
+    let app = spawn_app().await;
+    let (owner, acme) = fixtures::organisation(&app, "Acme Corp", "ada@acme.test").await;
+    // The fixed form name works as well as /team/invitations.
+    owner.get("/team").await;
+    owner
+        .post("/team", &[("email", "first@acme.test"), ("role", "member")])
+        .await
+        .assert_redirect("/team");
+    sqlx::query(
+        "with u as (insert into users (email, name, password_hash, email_verified_at)
+                    select format('m%s@acme.test', g), format('Member %s', lpad(g::text, 2, '0')), '!', now()
+                      from generate_series(1, 54) g returning id)
+         insert into partner_members (partner_id, user_id, role) select $1, id, 'member' from u",
+    )
+    .bind(acme)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query(
+        "insert into partner_invitations (partner_id, email, role, token_hash, created_at, expires_at)
+         select $1, format('i%s@acme.test', g), 'member', sha256(g::text::bytea), now(), now() + interval '7 days'
+           from generate_series(1, 54) g",
+    )
+    .bind(acme)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    let first = owner.get("/team").await;
+    assert!(first.body.contains("Page 1 of 2"));
+    assert_eq!(
+        first.body.matches("@acme.test</td>").count(),
+        100,
+        "50 members and 50 invitations"
+    );
+    assert!(
+        first.body.contains("/team?members=2&amp;invitations=1")
+            || first.body.contains("/team?members=2&#38;invitations=1")
+    );
+    let second = owner.get("/team?members=2&invitations=2").await;
+    assert!(second.body.contains("Page 2 of 2"));
+    // 55 members and 55 invitations in all.
+    assert_eq!(second.body.matches("@acme.test</td>").count(), 10);
+    assert!(second.body.contains("Member 54") && !second.body.contains("Member 01"));
+}
