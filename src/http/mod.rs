@@ -23,7 +23,7 @@ use tracing::Level;
 
 use crate::{
     accounts::{self, csrf, guard, session},
-    applications, licenses, organizations,
+    applications, audit, licenses, organizations,
     state::AppState,
     views::ErrorPage,
 };
@@ -85,6 +85,7 @@ fn public_routes() -> Router<AppState> {
         .merge(health::router())
         .merge(assets::router())
         .merge(accounts::routes::public_router())
+        .merge(organizations::routes::public_router())
 }
 
 /// Pages of anyone signed in, staff or partner: their account.
@@ -98,6 +99,7 @@ fn partner_routes() -> Router<AppState> {
         .merge(organizations::routes::partner_router())
         .merge(applications::routes::partner_router())
         .merge(licenses::routes::partner_router())
+        .merge(audit::routes::partner_router())
         .route_layer(from_fn(guard::require_partner))
 }
 
@@ -107,6 +109,7 @@ fn staff_routes() -> Router<AppState> {
         .merge(accounts::routes::staff_router())
         .merge(applications::routes::staff_router())
         .merge(licenses::routes::staff_router())
+        .merge(audit::routes::staff_router())
         .route_layer(from_fn(guard::require_staff))
 }
 

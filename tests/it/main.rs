@@ -9,6 +9,7 @@ mod smtp;
 
 mod accounts;
 mod applications;
+mod audit;
 mod cli;
 mod http_basics;
 mod journeys;
@@ -16,3 +17,6 @@ mod licenses;
 mod outbox;
 mod shutdown;
 mod startup;
+mod team;
+mod team_journeys;
+mod tenancy;
