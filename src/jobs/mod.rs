@@ -30,10 +30,26 @@ pub struct Job {
 }
 
 /// Every job, in the order they run on each pass.
-pub const JOBS: &[Job] = &[Job {
-    name: "license expiry reminders",
-    run: license_expiry_reminders,
-}];
+pub const JOBS: &[Job] = &[
+    Job {
+        name: "license expiry reminders",
+        run: license_expiry_reminders,
+    },
+    Job {
+        name: "housekeeping",
+        run: housekeeping,
+    },
+];
+
+/// Removes sessions past their limits and rate-limit events past any window.
+fn housekeeping(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult<usize>> {
+    Box::pin(async move {
+        let mut conn = state.pool.acquire().await?;
+        let sessions = crate::accounts::session::prune(&mut conn, &state.config, now).await?;
+        let events = crate::accounts::throttle::prune(&mut conn, now).await?;
+        Ok((sessions + events) as usize)
+    })
+}
 
 fn license_expiry_reminders(
     state: &AppState,
