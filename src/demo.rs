@@ -101,6 +101,24 @@ fn steps(scale: Scale) -> Vec<Step> {
             batch: 10_000,
             sql: COMPONENTS,
         },
+        Step {
+            label: "NFR licenses",
+            rows: partners,
+            batch: 5_000,
+            sql: LICENSES,
+        },
+        Step {
+            label: "license terms",
+            rows: partners,
+            batch: 5_000,
+            sql: LICENSE_TERMS,
+        },
+        Step {
+            label: "license history",
+            rows: partners,
+            batch: 5_000,
+            sql: LICENSE_EVENTS,
+        },
     ]
 }
 
@@ -221,6 +239,62 @@ select n.partner_id, n.id, n.path || '/' || c.slug, c.name,
   cross join lateral (select * from (values ('sast', 'SAST scanner'), ('deploy', 'Deploy to cloud'), ('metrics', 'Pipeline metrics'))
                       as v(slug, name) limit 1 + abs(hashtext(n.id || 'nc')) % 3) c
  where n.partner_id between $3 + $1 and $3 + $2 and n.state = 'verified'
+"#;
+
+/// Two licenses per organisation (SaaS and Self-Managed): active or waiting
+/// for approved partners, revoked for suspended ones, refused for the rest.
+const LICENSES: &str = r#"
+insert into licenses (partner_id, product, state, users, purposes, justification, license_key, issued_at, expires_at,
+                      requested_by, requested_at, decided_at, reason, next_reminder_at)
+select a.partner_id, pr.product, l.state, l.users,
+       string_to_array((array['integration_testing','training,integration_testing','demos,integration_testing','training,demos,integration_testing'])[1 + abs(hashtext(a.id || pr.product || 'pu')) % 4], ','),
+       case when l.users > 10 then 'Our QA team of ' || l.users || ' engineers tests the integration against every release.' end,
+       case when l.state in ('active','revoked') then 'NFR-' || upper(substr(md5(a.partner_id || pr.product), 1, 5)) || '-' || upper(substr(md5(a.partner_id || pr.product), 6, 5)) || '-' || upper(substr(md5(a.partner_id || pr.product), 11, 5)) || '-' || upper(substr(md5(a.partner_id || pr.product), 16, 5)) end,
+       case when l.state in ('active','revoked') then l.issued end,
+       case when l.state in ('active','revoked') then l.issued + interval '12 months' end,
+       m.user_id, l.issued - interval '2 hours',
+       case when l.state <> 'pending' then l.issued end,
+       case when l.state = 'rejected' then 'NFR licenses are available to approved partners.'
+            when l.state = 'revoked' then 'The partnership is suspended.' end,
+       case when l.state = 'active' then l.issued + interval '12 months' - interval '30 days' end
+  from applications a
+  join partner_members m on m.partner_id = a.partner_id and m.role = 'owner'
+  cross join (values ('saas'), ('self_managed')) pr(product)
+  cross join lateral (select
+        case when a.state = 'approved' and abs(hashtext(a.id || pr.product || 'pe')) % 8 = 0 then 'pending'
+             when a.state = 'approved' then 'active'
+             when a.state = 'suspended' then 'revoked'
+             else 'rejected' end as state,
+        case when abs(hashtext(a.id || pr.product || 'pe')) % 8 = 0 then 11 + abs(hashtext(a.id || 'u')) % 40
+             else 1 + abs(hashtext(a.id || pr.product || 'u')) % 10 end as users,
+        $4::timestamptz - make_interval(days => 1 + abs(hashtext(a.id || pr.product || 'is')) % 330) as issued) l
+ where a.partner_id between $3 + $1 and $3 + $2
+"#;
+
+const LICENSE_TERMS: &str = r#"
+insert into license_terms (partner_id, license_id, kind, state, users, justification, requested_by, requested_at,
+                           starts_at, expires_at, decided_at, reason)
+select l.partner_id, l.id, 'new',
+       case l.state when 'pending' then 'pending' when 'rejected' then 'rejected' else 'issued' end,
+       l.users, l.justification, l.requested_by, l.requested_at, l.issued_at, l.expires_at, l.decided_at, l.reason
+  from licenses l
+ where l.partner_id between $3 + $1 and $3 + $2
+"#;
+
+const LICENSE_EVENTS: &str = r#"
+insert into license_events (partner_id, license_id, occurred_at, kind, actor, detail, reason)
+select l.partner_id, l.id, e.at, e.kind, e.actor, e.detail, e.reason
+  from licenses l
+  join users u on u.id = l.requested_by
+  cross join lateral (values
+        (l.requested_at, 'requested', u.name, 'Requested for ' || l.users || ' users', null::text),
+        (coalesce(l.decided_at, l.requested_at), case l.state when 'pending' then 'waiting' when 'rejected' then 'rejected' else 'issued' end,
+         case when l.users > 10 then 'Alliance team' else 'Partner Portal' end,
+         case l.state when 'pending' then 'Waiting for a decision by the alliance team'
+                      when 'rejected' then 'Request refused'
+                      else 'Issued for ' || l.users || ' users until ' || to_char(l.expires_at, 'FMDD FMMonth YYYY') end,
+         l.reason)) e(at, kind, actor, detail, reason)
+ where l.partner_id between $3 + $1 and $3 + $2
 "#;
 
 /// Fills the database. Refuses if it already holds organisations.

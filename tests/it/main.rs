@@ -11,6 +11,7 @@ mod accounts;
 mod applications;
 mod audit;
 mod cli;
+mod demo;
 mod http_basics;
 mod journeys;
 mod licenses;
