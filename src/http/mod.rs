@@ -23,7 +23,7 @@ use tracing::Level;
 
 use crate::{
     accounts::{self, csrf, guard, session},
-    organizations,
+    issues, organizations,
     state::AppState,
     views::ErrorPage,
 };
@@ -85,6 +85,7 @@ fn public_routes() -> Router<AppState> {
         .merge(health::router())
         .merge(assets::router())
         .merge(accounts::routes::public_router())
+        .merge(issues::routes::public_router())
 }
 
 /// Pages of anyone signed in, staff or partner: their account.
@@ -96,6 +97,7 @@ fn signed_in_routes() -> Router<AppState> {
 fn partner_routes() -> Router<AppState> {
     Router::new()
         .merge(organizations::routes::partner_router())
+        .merge(issues::routes::partner_router())
         .route_layer(from_fn(guard::require_partner))
 }
 
@@ -103,6 +105,7 @@ fn partner_routes() -> Router<AppState> {
 fn staff_routes() -> Router<AppState> {
     Router::new()
         .merge(accounts::routes::staff_router())
+        .merge(issues::routes::staff_router())
         .route_layer(from_fn(guard::require_staff))
 }
 

@@ -1,15 +1,16 @@
 //! One integration-test binary (links once), one module per area.
 
 mod agent;
+mod browser;
 #[allow(dead_code)]
 mod fixtures;
-mod browser;
 mod helpers;
 mod smtp;
 
 mod accounts;
 mod cli;
 mod http_basics;
+mod issues;
 mod journeys;
 mod outbox;
 mod shutdown;

@@ -46,14 +46,21 @@ pub struct StaffHomePage {
     pub layout: Layout,
     pub name: String,
     pub is_admin: bool,
+    pub issues: crate::issues::lists::StaffCounts,
 }
 
-async fn home(StaffUser(staff): StaffUser) -> Page<StaffHomePage> {
-    Page(StaffHomePage {
+async fn home(
+    State(state): State<AppState>,
+    StaffUser(staff): StaffUser,
+) -> AppResult<Page<StaffHomePage>> {
+    let mut conn = state.pool.acquire().await?;
+    let issues = crate::issues::lists::staff_counts(&mut conn, state.clock.now()).await?;
+    Ok(Page(StaffHomePage {
         layout: Layout::for_visitor(&staff.visitor, "Staff console", "admin"),
         name: staff.user().name.clone(),
         is_admin: staff.user().is_staff_admin(),
-    })
+        issues,
+    }))
 }
 
 pub struct StaffRow {

@@ -83,6 +83,7 @@ pub struct DashboardPage {
     pub done_count: usize,
     pub agreement_outdated: bool,
     pub is_admin: bool,
+    pub issues: crate::issues::scorecard::Scorecard,
 }
 
 #[derive(Template)]
@@ -202,6 +203,7 @@ async fn show(
         .await?;
     let standing = Standing::load(&mut tx, partner_id).await?;
     let progress = Progress::load(&mut tx).await?;
+    let issues = crate::issues::scorecard::load(&mut tx, state.clock.now()).await?;
     tx.commit().await?;
     let steps = steps(&standing, &progress);
     Ok(Page(DashboardPage {
@@ -216,6 +218,7 @@ async fn show(
         steps,
         agreement_outdated: standing.is_approved() && !standing.agreement_current,
         is_admin: role >= MemberRole::Admin,
+        issues,
     })
     .into_response())
 }
