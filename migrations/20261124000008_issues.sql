@@ -88,7 +88,8 @@ create index issues_reminder_due on issues (next_reminder_at)
     where state = 'open' and next_reminder_at is not null;
 -- Lists: a partner's issues, the staff list, the triage queue, the digest.
 create index issues_partner on issues (partner_id, state, deadline_at);
-create index issues_open_deadline on issues (deadline_at) where state = 'open';
+create index issues_open_deadline on issues (deadline_at, id) where state = 'open';
+create index issues_deadline on issues (deadline_at, id);
 create index issues_triage on issues (created_at, id) where partner_id is null;
 create index issues_resolved on issues (partner_id, resolved_at) where state = 'closed';
 

@@ -73,11 +73,13 @@ pub struct StaffFilter {
     pub partner_id: Option<i64>,
     /// 1 to 4, or 0 for "no severity yet".
     pub severity: Option<i16>,
-    /// `open`, `closed` or `triage` (waiting for a partner).
+    /// `open`, `closed` or `triage` (waiting for a partner); `None`: all.
     pub state: Option<String>,
     pub overdue: bool,
 }
 
+/// Issues matching the filter, the soonest deadline first (the order the
+/// deadline indexes keep, so a page stays cheap among a million issues).
 pub async fn for_staff(
     conn: &mut PgConnection,
     filter: &StaffFilter,
@@ -98,8 +100,7 @@ pub async fn for_staff(
                    or ($3 = 'closed' and i.state = 'closed')
                    or ($3 = 'triage' and i.partner_id is null and i.state = 'open'))
               and (not $4 or (i.state = 'open' and i.deadline_at <= $5))
-            order by i.state <> 'open', case when i.state = 'open' then i.deadline_at end nulls last,
-                     i.id desc
+            order by i.deadline_at nulls last, i.id
             limit $6 offset $7"#,
         filter.partner_id,
         filter.severity,

@@ -53,8 +53,13 @@ impl ListQuery {
                 "none" => Some(0),
                 s => s.parse().ok().filter(|n| (1..=4).contains(n)),
             },
-            state: matches!(self.state.as_str(), "open" | "closed" | "triage")
-                .then(|| self.state.clone()),
+            // Open issues unless asked otherwise.
+            state: match self.state.as_str() {
+                "" => Some("open".to_owned()),
+                "all" => None,
+                s @ ("open" | "closed" | "triage") => Some(s.to_owned()),
+                _ => None,
+            },
             overdue: self.overdue == "on",
         }
     }
@@ -110,7 +115,7 @@ async fn list(
         partners,
         partner: filter.partner_id.map(|p| p.to_string()).unwrap_or_default(),
         severity: query.severity.clone(),
-        state: filter.state.unwrap_or_default(),
+        state: filter.state.unwrap_or_else(|| "all".to_owned()),
         overdue: filter.overdue,
     }))
 }

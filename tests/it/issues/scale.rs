@@ -6,7 +6,10 @@
 
 use std::time::Instant;
 
-use partner_portal::issues::run_reminders;
+use partner_portal::issues::{
+    lists::{self, StaffFilter},
+    run_daily_digest, run_reminders,
+};
 
 use super::support::*;
 
@@ -83,6 +86,39 @@ async fn one_pass_over_a_million_open_issues_reads_only_what_is_due() {
     let idle = run_reminders(&app.state, now).await.unwrap();
     let quiet = started.elapsed();
     println!("pass with 100 due: {busy:?} ({report:?}); pass with none due: {quiet:?} ({idle:?})");
+
+    // The staff pages and the digest over the same million.
+    let mut conn = app.pool.acquire().await.unwrap();
+    for (label, filter) in [
+        ("staff list, no filter", StaffFilter::default()),
+        (
+            "staff list, open",
+            StaffFilter {
+                state: Some("open".into()),
+                ..StaffFilter::default()
+            },
+        ),
+        (
+            "staff list, overdue",
+            StaffFilter {
+                overdue: true,
+                ..StaffFilter::default()
+            },
+        ),
+    ] {
+        let started = Instant::now();
+        let rows = lists::for_staff(&mut conn, &filter, now, 26, 0)
+            .await
+            .unwrap();
+        println!("{label}: {:?} ({} rows)", started.elapsed(), rows.len());
+    }
+    let started = Instant::now();
+    lists::staff_counts(&mut conn, now).await.unwrap();
+    println!("staff home counts: {:?}", started.elapsed());
+    drop(conn);
+    let started = Instant::now();
+    run_daily_digest(&app.state, now).await.unwrap();
+    println!("daily digest: {:?}", started.elapsed());
 
     assert_eq!(report.reminders, 100);
     assert_eq!(idle.examined, 0);

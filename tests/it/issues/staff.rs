@@ -223,7 +223,17 @@ async fn the_staff_list_filters_by_partner_severity_state_and_overdue() {
     for body in [acme_overdue, acme_s1, other] {
         ids.push(deliver_and_apply(&app, &body).await);
     }
+    let closed_id = deliver_and_apply(&app, &fixture("issue_open_labelled")).await;
+    deliver_and_apply(&app, &fixture("issue_close")).await;
     let shows = |body: &str, id: i64| body.contains(&format!("href=\"/admin/issues/{id}\""));
+
+    let default = staff.get("/admin/issues").await.body;
+    assert!(
+        shows(&default, ids[0]) && !shows(&default, closed_id),
+        "open ones by default"
+    );
+    let all = staff.get("/admin/issues?state=all").await.body;
+    assert!(shows(&all, ids[0]) && shows(&all, closed_id));
 
     let by_partner = staff
         .get(&format!("/admin/issues?partner={acme}"))
@@ -240,7 +250,7 @@ async fn the_staff_list_filters_by_partner_severity_state_and_overdue() {
     assert!(shows(&overdue, ids[0]) && !shows(&overdue, ids[1]) && !shows(&overdue, ids[2]));
     assert!(overdue.contains("Overdue"));
     let closed = staff.get("/admin/issues?state=closed").await.body;
-    assert!(!shows(&closed, ids[0]) && !shows(&closed, ids[1]));
+    assert!(!shows(&closed, ids[0]) && !shows(&closed, ids[1]) && shows(&closed, closed_id));
     let nonsense = staff
         .get("/admin/issues?severity=9&partner=x&state=zzz")
         .await;
