@@ -13,6 +13,7 @@ use crate::{
     config::Config,
     db::{self, DbError},
     http::{self, SHUTDOWN_GRACE},
+    issues,
     jobs::Scheduler,
     mail::Dispatcher,
     state::AppState,
@@ -116,6 +117,7 @@ impl Application {
                     .map_err(std::io::Error::other)?;
             tasks.spawn(dispatcher.run(shutdown.child_token()));
             tasks.spawn(Scheduler::new(state.clone()).run(shutdown.child_token()));
+            tasks.spawn(issues::inbox::run(state.clone(), shutdown.child_token()));
         }
 
         tracing::info!(address = %state.config.addr, public_url = %state.config.public_url, "partner portal listening");

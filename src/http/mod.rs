@@ -23,7 +23,7 @@ use tracing::Level;
 
 use crate::{
     accounts::{self, csrf, guard, session},
-    applications, audit, licenses, organizations,
+    applications, audit, issues, licenses, organizations,
     state::AppState,
     views::ErrorPage,
 };
@@ -86,6 +86,7 @@ fn public_routes() -> Router<AppState> {
         .merge(assets::router())
         .merge(accounts::routes::public_router())
         .merge(organizations::routes::public_router())
+        .merge(issues::routes::public_router())
 }
 
 /// Pages of anyone signed in, staff or partner: their account.
@@ -100,6 +101,7 @@ fn partner_routes() -> Router<AppState> {
         .merge(applications::routes::partner_router())
         .merge(licenses::routes::partner_router())
         .merge(audit::routes::partner_router())
+        .merge(issues::routes::partner_router())
         .route_layer(from_fn(guard::require_partner))
 }
 
@@ -110,6 +112,7 @@ fn staff_routes() -> Router<AppState> {
         .merge(applications::routes::staff_router())
         .merge(licenses::routes::staff_router())
         .merge(audit::routes::staff_router())
+        .merge(issues::routes::staff_router())
         .route_layer(from_fn(guard::require_staff))
 }
 

@@ -36,10 +36,33 @@ pub const JOBS: &[Job] = &[
         run: license_expiry_reminders,
     },
     Job {
+        name: "issue reminders and escalations",
+        run: issue_reminders,
+    },
+    Job {
+        name: "daily digest of overdue issues",
+        run: issue_digest,
+    },
+    Job {
         name: "housekeeping",
         run: housekeeping,
     },
 ];
+
+fn issue_reminders(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult<usize>> {
+    Box::pin(async move {
+        let report = crate::issues::jobs::run_reminders(state, now).await?;
+        Ok(report.reminders + report.escalations)
+    })
+}
+
+fn issue_digest(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult<usize>> {
+    Box::pin(async move {
+        Ok(usize::from(
+            crate::issues::jobs::run_daily_digest(state, now).await?,
+        ))
+    })
+}
 
 /// Removes sessions past their limits and rate-limit events past any window.
 fn housekeeping(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult<usize>> {

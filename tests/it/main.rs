@@ -13,6 +13,7 @@ mod audit;
 mod cli;
 mod demo;
 mod http_basics;
+mod issues;
 mod journeys;
 mod licenses;
 mod outbox;

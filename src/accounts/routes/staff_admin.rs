@@ -49,6 +49,7 @@ pub struct StaffHomePage {
     pub waiting: i64,
     pub late: i64,
     pub pending_licenses: i64,
+    pub issues: crate::issues::lists::StaffCounts,
 }
 
 async fn home(
@@ -71,6 +72,7 @@ async fn home(
     .await?;
     let (waiting, late) = (counts.waiting, counts.late);
     let mut conn = state.pool.acquire().await?;
+    let issues = crate::issues::lists::staff_counts(&mut conn, state.clock.now()).await?;
     Ok(Page(StaffHomePage {
         layout: Layout::for_visitor(&staff.visitor, "Staff console", "admin"),
         name: staff.user().name.clone(),
@@ -78,6 +80,7 @@ async fn home(
         waiting,
         late,
         pending_licenses: crate::licenses::routes::pending_count(&mut conn).await?,
+        issues,
     }))
 }
 

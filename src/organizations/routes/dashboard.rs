@@ -85,6 +85,7 @@ pub struct DashboardPage {
     pub is_admin: bool,
     /// "2 active · next expires 12 March 2027, in 47 days".
     pub licenses: String,
+    pub issues: crate::issues::scorecard::Scorecard,
 }
 
 #[derive(Template)]
@@ -210,6 +211,7 @@ async fn show(
     let standing = Standing::load(&mut tx, partner_id).await?;
     let progress = Progress::load(&mut tx).await?;
     let licenses = crate::licenses::store::summary(&mut tx, state.clock.now()).await?;
+    let issues = crate::issues::scorecard::load(&mut tx, state.clock.now()).await?;
     tx.commit().await?;
     let steps = steps(&standing, &progress);
     Ok(Page(DashboardPage {
@@ -225,6 +227,7 @@ async fn show(
         agreement_outdated: standing.is_approved() && !standing.agreement_current,
         is_admin: role >= MemberRole::Admin,
         licenses,
+        issues,
     })
     .into_response())
 }
