@@ -119,6 +119,12 @@ fn steps(scale: Scale) -> Vec<Step> {
             batch: 5_000,
             sql: LICENSE_EVENTS,
         },
+        Step {
+            label: "component issues",
+            rows: scale.of(1_000_000),
+            batch: 50_000,
+            sql: ISSUES,
+        },
     ]
 }
 
@@ -297,6 +303,48 @@ select l.partner_id, l.id, e.at, e.kind, e.actor, e.detail, e.reason
  where l.partner_id between $3 + $1 and $3 + $2
 "#;
 
+/// A million issues from the tracker over the last two years, a third of
+/// them open; open ones carry the reminders already sent, so the first
+/// scheduler pass sends only what is due now.
+const ISSUES: &str = r#"
+insert into issues (partner_id, source, external_id, iid, project_host, project_path, url, title, labels, severity,
+                    clock_started_at, deadline_at, state, resolved_at, tracker_created_at, tracker_updated_at,
+                    routed_at, first_response_at, last_reminder, next_reminder_at, created_at)
+select i.partner_id, 'tracker', 1000000000 + g, g, 'gitlab.com', i.path, 'https://gitlab.com/' || i.path || '/-/issues/' || g,
+       (array['Pipeline fails on','Wrong exit code with','Timeout when scanning','Cannot parse config in','Memory use grows in','Deprecation warning from','Crash on empty input in','Slow start of'])[1 + abs(hashtext(g || 'ti')) % 8]
+         || ' ' || (array['large repositories','merge trains','self-managed runners','monorepos','protected branches','scheduled pipelines'])[1 + abs(hashtext(g || 'tj')) % 6],
+       array['severity::' || i.sev, 'bug'], i.sev, i.started, i.deadline,
+       case when i.open then 'open' else 'closed' end,
+       case when not i.open then i.started + (i.deadline - i.started) * (0.2 + (abs(hashtext(g || 'rs')) % 100) / 90.0) end,
+       i.started, i.started + interval '1 hour', i.started + interval '1 minute',
+       case when abs(hashtext(g || 'fr')) % 10 < 8 then i.started + interval '2 days' end,
+       case when i.open then r.last end,
+       case when i.open then r.next end,
+       i.started
+  from generate_series($1::bigint, $2::bigint) g
+  cross join lateral (select $3 + 1 + (g - 1) % (select max(id) - $3 from partners) as partner_id,
+                             1 + abs(hashtext(g || 'sv')) % 4 as sev,
+                             g % 3 = 0 as open) b
+  join partners p on p.id = b.partner_id
+  cross join lateral (select b.partner_id, b.sev, b.open,
+                             split_part(p.slug, '-', 1) || '-' || split_part(p.slug, '-', 2) || '-' || p.id
+                               || (array['/sast','/deploy','/metrics'])[1 + g % 3] as path,
+                             case when b.open then $4::timestamptz - make_interval(days => abs(hashtext(g || 'op')) % 60)
+                                  else $4::timestamptz - make_interval(days => 60 + abs(hashtext(g || 'cl')) % 660) end as started) a
+  cross join lateral (select a.*, a.started + make_interval(days => (array[7, 30, 45, 60])[a.sev]) as deadline) i
+  cross join lateral (select
+        case when $4::timestamptz >= i.deadline then 'escalation'
+             when $4::timestamptz >= i.deadline - interval '1 day' then 'day_before'
+             when $4::timestamptz >= i.started + (i.deadline - i.started) * 0.8 then 'four_fifths'
+             when $4::timestamptz >= i.started + (i.deadline - i.started) * 0.5 then 'half' end as last) l
+  cross join lateral (select l.last,
+        case l.last when 'escalation' then null
+                    when 'day_before' then i.deadline
+                    when 'four_fifths' then i.deadline - interval '1 day'
+                    when 'half' then i.started + (i.deadline - i.started) * 0.8
+                    else i.started + (i.deadline - i.started) * 0.5 end as next) r
+"#;
+
 /// Fills the database. Refuses if it already holds organisations.
 pub async fn run(pool: &PgPool, scale: Scale, now: DateTime<Utc>) -> AppResult<Summary> {
     let started = Instant::now();
@@ -357,7 +405,7 @@ pub async fn run(pool: &PgPool, scale: Scale, now: DateTime<Utc>) -> AppResult<S
         bar.finish();
         counts.push((step.label, inserted));
     }
-    for table in ["partners", "users"] {
+    for table in ["partners", "users", "issues"] {
         sqlx::query(&format!(
             "select setval(pg_get_serial_sequence('{table}', 'id'), (select max(id) from {table}))"
         ))

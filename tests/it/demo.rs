@@ -19,6 +19,7 @@ async fn demo_data_fills_a_database_people_can_sign_in_to() {
     assert_eq!(count("partner users"), 600);
     assert!(count("application history") >= 1000);
     assert_eq!(count("NFR licenses"), 400);
+    assert_eq!(count("component issues"), 20_000);
     let agent = app.agent();
     agent.get("/login").await;
     let res = agent
