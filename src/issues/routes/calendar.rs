@@ -46,7 +46,7 @@ async fn show(State(state): State<AppState>, mut tenant: Tenant) -> AppResult<Pa
     let since = feed::active_since(&mut tenant.tx).await?;
     tenant.tx.commit().await?;
     Ok(Page(CalendarPage {
-        layout: Layout::for_visitor(&tenant.signed_in.visitor, "Calendar feed", "dashboard"),
+        layout: Layout::for_visitor(&tenant.signed_in.visitor, "Calendar feed", "issues"),
         active_since: since.map(|t| When::new(now, t)),
         is_admin: tenant.role.is_admin(),
     }))

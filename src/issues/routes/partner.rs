@@ -74,7 +74,7 @@ async fn list(
     let score = scorecard::load(&mut tenant.tx, now).await?;
     tenant.tx.commit().await?;
     Ok(Page(IssuesPage {
-        layout: Layout::for_visitor(&tenant.signed_in.visitor, "Issues", "dashboard"),
+        layout: Layout::for_visitor(&tenant.signed_in.visitor, "Issues", "issues"),
         lines: rows.into_iter().map(|r| IssueLine::new(r, now)).collect(),
         pager,
         status,
@@ -131,7 +131,7 @@ async fn page(
         .ok_or(AppError::NotFound)?;
     let entries = history::timeline(&mut tenant.tx, id, TIMELINE_LIMIT).await?;
     Ok(IssuePage {
-        layout: Layout::for_visitor(&tenant.signed_in.visitor, issue.title.clone(), "dashboard"),
+        layout: Layout::for_visitor(&tenant.signed_in.visitor, issue.title.clone(), "issues"),
         facts: IssueFacts::new(&issue, now),
         timeline: timeline_items(entries, now),
         body,

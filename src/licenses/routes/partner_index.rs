@@ -75,7 +75,7 @@ impl LicensesPage {
     ) -> Self {
         let chosen = |values: &[String], v: &str| values.iter().any(|c| c == v);
         Self {
-            layout: Layout::for_visitor(&tenant.signed_in.visitor, "NFR licenses", "dashboard"),
+            layout: Layout::for_visitor(&tenant.signed_in.visitor, "NFR licenses", "licenses"),
             licenses,
             pager,
             gate: gate.err().map(Gate::from),

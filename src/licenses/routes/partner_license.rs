@@ -128,7 +128,7 @@ async fn page(
         layout: Layout::for_visitor(
             &tenant.signed_in.visitor,
             format!("{} NFR license", license.product),
-            "dashboard",
+            "licenses",
         ),
         license: LicenseFacts::new(license, now),
         pending,

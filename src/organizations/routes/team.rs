@@ -146,7 +146,7 @@ pub async fn team_page(
         invitations::list_open(&mut tenant.tx, partner_id, PER_PAGE, (ip - 1) * PER_PAGE).await?;
     let me = tenant.user_id();
     Ok(TeamPage {
-        layout: Layout::for_visitor(&tenant.signed_in.visitor, "Team", "dashboard"),
+        layout: Layout::for_visitor(&tenant.signed_in.visitor, "Team", "team"),
         company,
         is_admin: tenant.role.is_admin(),
         is_owner: tenant.role == MemberRole::Owner,

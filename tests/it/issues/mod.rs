@@ -3,6 +3,7 @@
 
 mod calendar;
 mod deadlines;
+mod journey;
 mod partner;
 mod reminders;
 mod routing;
