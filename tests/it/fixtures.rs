@@ -4,9 +4,14 @@ use crate::{agent::Agent, helpers::TestApp};
 
 /// A signed-in owner of an organisation with no application submitted yet.
 pub async fn organisation(app: &TestApp, company: &str, email: &str) -> (Agent, i64) {
-    let agent = app.partner_user(&format!("Owner of {company}"), email).await;
+    let agent = app
+        .partner_user(&format!("Owner of {company}"), email)
+        .await;
     agent.get("/organization/new").await;
-    agent.post("/organization/new", &[("company_name", company)]).await.assert_redirect("/application");
+    agent
+        .post("/organization/new", &[("company_name", company)])
+        .await
+        .assert_redirect("/application");
     let partner_id: i64 = sqlx::query_scalar(
         "select m.partner_id from partner_members m join users u on u.id = m.user_id where lower(u.email) = lower($1)",
     )

@@ -1,9 +1,9 @@
 //! One integration-test binary (links once), one module per area.
 
 mod agent;
+mod browser;
 #[allow(dead_code)]
 mod fixtures;
-mod browser;
 mod helpers;
 mod smtp;
 
@@ -11,6 +11,7 @@ mod accounts;
 mod cli;
 mod http_basics;
 mod journeys;
+mod namespaces;
 mod outbox;
 mod shutdown;
 mod startup;

@@ -1,0 +1,3 @@
+//! Namespaces, components and the verified-namespaces feed (PRODUCT.md §4).
+
+mod owner;
