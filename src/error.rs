@@ -22,6 +22,9 @@ pub enum AppError {
     /// Signed in, but this role may not do that (the message says who may).
     #[error("not permitted: {0}")]
     NotPermitted(&'static str),
+    /// The action does not fit the current state (approving a draft…).
+    #[error("conflict: {0}")]
+    Conflict(String),
     #[error("too many requests")]
     TooManyRequests,
     #[error("database error: {0}")]
@@ -42,6 +45,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Forbidden(_) | AppError::NotPermitted(_) => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             AppError::Database(_) | AppError::Template(_) | AppError::Internal(_) => {
                 StatusCode::INTERNAL_SERVER_ERROR
@@ -59,9 +63,16 @@ impl IntoResponse for AppError {
             tracing::debug!(error = %self, "request refused");
         }
         let mut page = ErrorPage::for_status(status);
-        if let AppError::NotPermitted(message) = self {
-            page.heading = "You cannot do this";
-            page.message = message;
+        match self {
+            AppError::NotPermitted(message) => {
+                page.heading = "You cannot do this";
+                page.message = message.to_owned();
+            }
+            AppError::Conflict(message) => {
+                page.heading = "That cannot be done now";
+                page.message = message;
+            }
+            _ => {}
         }
         page.into_response()
     }

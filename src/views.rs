@@ -16,6 +16,8 @@ pub struct Layout {
     pub is_staff: bool,
     pub csrf_token: String,
     pub flash: Option<String>,
+    /// Error pages do not know who is asking: they show no account links.
+    pub minimal: bool,
 }
 
 impl Layout {
@@ -46,6 +48,7 @@ impl Layout {
             is_staff: user.is_some_and(|u| u.is_staff()),
             csrf_token: visitor.csrf_token(),
             flash: visitor.flash(),
+            minimal: false,
         }
     }
 
@@ -133,7 +136,7 @@ pub struct ErrorPage {
     pub layout: Layout,
     pub status: u16,
     pub heading: &'static str,
-    pub message: &'static str,
+    pub message: String,
 }
 
 impl ErrorPage {
@@ -150,6 +153,10 @@ impl ErrorPage {
             404 => (
                 "Page not found",
                 "The page you asked for does not exist, or you do not have access to it.",
+            ),
+            409 => (
+                "That cannot be done now",
+                "The page may be out of date. Reload it and try again.",
             ),
             405 => (
                 "That action is not available here",
@@ -185,10 +192,13 @@ impl ErrorPage {
             ),
         };
         Self {
-            layout: Layout::public(heading, ""),
+            layout: Layout {
+                minimal: true,
+                ..Layout::public(heading, "")
+            },
             status: status.as_u16(),
             heading,
-            message,
+            message: message.to_owned(),
         }
     }
 }

@@ -2,4 +2,7 @@
 //! Technology Partner Agreement, and the staff review.
 
 pub mod countries;
+pub mod form;
+pub mod model;
+pub mod routes;
 pub mod state;

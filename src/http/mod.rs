@@ -23,7 +23,7 @@ use tracing::Level;
 
 use crate::{
     accounts::{self, csrf, guard, session},
-    organizations,
+    applications, organizations,
     state::AppState,
     views::ErrorPage,
 };
@@ -96,6 +96,7 @@ fn signed_in_routes() -> Router<AppState> {
 fn partner_routes() -> Router<AppState> {
     Router::new()
         .merge(organizations::routes::partner_router())
+        .merge(applications::routes::partner_router())
         .route_layer(from_fn(guard::require_partner))
 }
 
@@ -103,6 +104,7 @@ fn partner_routes() -> Router<AppState> {
 fn staff_routes() -> Router<AppState> {
     Router::new()
         .merge(accounts::routes::staff_router())
+        .merge(applications::routes::staff_router())
         .route_layer(from_fn(guard::require_staff))
 }
 

@@ -8,6 +8,7 @@ mod helpers;
 mod smtp;
 
 mod accounts;
+mod applications;
 mod cli;
 mod http_basics;
 mod journeys;

@@ -46,14 +46,36 @@ pub struct StaffHomePage {
     pub layout: Layout,
     pub name: String,
     pub is_admin: bool,
+    pub waiting: i64,
+    pub late: i64,
 }
 
-async fn home(StaffUser(staff): StaffUser) -> Page<StaffHomePage> {
-    Page(StaffHomePage {
+async fn home(
+    State(state): State<AppState>,
+    StaffUser(staff): StaffUser,
+) -> AppResult<Page<StaffHomePage>> {
+    let now = state.clock.now();
+    // Submitted at or before this instant means over the business-day target.
+    let target = crate::applications::routes::staff::TARGET_BUSINESS_DAYS;
+    let late_before = (target..target + 7)
+        .map(|days| now - chrono::Duration::days(days))
+        .find(|t| crate::dates::business_days_between(*t, now) >= target)
+        .unwrap_or(now);
+    let counts = sqlx::query!(
+        r#"select count(*) as "waiting!", count(*) filter (where submitted_at <= $1) as "late!"
+             from applications where state = 'submitted'"#,
+        late_before
+    )
+    .fetch_one(&state.pool)
+    .await?;
+    let (waiting, late) = (counts.waiting, counts.late);
+    Ok(Page(StaffHomePage {
         layout: Layout::for_visitor(&staff.visitor, "Staff console", "admin"),
         name: staff.user().name.clone(),
         is_admin: staff.user().is_staff_admin(),
-    })
+        waiting,
+        late,
+    }))
 }
 
 pub struct StaffRow {

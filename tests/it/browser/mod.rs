@@ -115,20 +115,51 @@ impl Browser {
         url.path().to_owned()
     }
 
-    /// The page's visible text.
-    pub async fn text(&self) -> String {
-        let body = check(
-            self.client.find(Locator::Css("body")).await,
-            "finding <body>",
+    /// Waits (up to 5 s) until the browser shows `path`; fails otherwise.
+    pub async fn assert_path(&self, path: &str) {
+        let mut now = String::new();
+        for _ in 0..50 {
+            now = self.current_path().await;
+            if now == path {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!(
+            "expected to be on {path}, but the browser shows {now}:\n{}",
+            self.text().await
         );
-        check(body.text().await, "reading the page's text")
     }
 
-    /// Fails unless the page's visible text contains `needle`.
+    /// The page's visible text (retried while a new page replaces the old).
+    pub async fn text(&self) -> String {
+        let mut last_error = None;
+        for _ in 0..50 {
+            let read = async {
+                let body = self.client.find(Locator::Css("body")).await?;
+                body.text().await
+            };
+            match read.await {
+                Ok(text) => return text,
+                Err(e) => last_error = Some(e),
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("browser: reading the page's text: {last_error:?}")
+    }
+
+    /// Fails unless the page's visible text comes to contain `needle`
+    /// (waiting up to 5 s for a navigation to finish).
     pub async fn assert_text_contains(&self, needle: &str) {
-        let text = self.text().await;
-        assert!(
-            text.contains(needle),
+        let mut text = String::new();
+        for _ in 0..50 {
+            text = self.text().await;
+            if text.contains(needle) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!(
             "expected {needle:?} on {}; the page says:\n{text}",
             self.current_path().await
         );
@@ -171,6 +202,34 @@ impl Browser {
         let xpath = format!("//a[normalize-space()={}]", xpath_literal(text));
         let link = self.visible(&xpath, format_args!("link {text:?}")).await;
         check(link.click().await, format_args!("clicking {text:?}"));
+    }
+
+    /// Ticks the checkbox or radio button whose label reads `label`, as a
+    /// person clicks its label.
+    pub async fn tick(&self, label: &str) {
+        let l = xpath_literal(label);
+        let xpath = format!("//label[normalize-space()={l}]");
+        let element = self.visible(&xpath, format_args!("label {label:?}")).await;
+        let input = match check(element.attr("for").await, "reading a label") {
+            Some(id) => check(
+                self.client.find(Locator::Id(&id)).await,
+                "finding a labelled input",
+            ),
+            None => check(
+                element.find(Locator::Css("input")).await,
+                format_args!("the input of {label:?}"),
+            ),
+        };
+        if !check(input.is_selected().await, "reading a checkbox") {
+            check(element.click().await, format_args!("ticking {label:?}"));
+        }
+    }
+
+    /// Clicks the visible element (a `<summary>`, say) whose text is `text`.
+    pub async fn click_text(&self, text: &str) {
+        let xpath = format!("//*[normalize-space()={}]", xpath_literal(text));
+        let element = self.visible(&xpath, format_args!("element {text:?}")).await;
+        check(element.click().await, format_args!("clicking {text:?}"));
     }
 
     /// Saves `screenshots/NAME-1280.png` and `NAME-390.png`: the whole page
