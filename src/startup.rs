@@ -13,6 +13,7 @@ use crate::{
     config::Config,
     db::{self, DbError},
     http::{self, SHUTDOWN_GRACE},
+    listings::Directory,
     mail::Dispatcher,
     state::AppState,
 };
@@ -73,10 +74,11 @@ impl Application {
         })?;
         let config = config.with_bound_addr(bound);
         let state = AppState {
-            pool,
+            pool: pool.clone(),
             config: Arc::new(config),
             clock: options.clock,
             passwords: Passwords::new(),
+            directory: Arc::new(Directory::new(pool.clone())),
         };
         // Fail at start, not at the first email, if the transport is unusable.
         Dispatcher::new(state.pool.clone(), &state.config, state.clock.clone())
@@ -109,6 +111,8 @@ impl Application {
         } = self;
 
         let mut tasks = JoinSet::new();
+        // Part of serving, not a background job: keeps the directory fresh.
+        tasks.spawn(state.directory.clone().watch(shutdown.child_token()));
         if background_tasks {
             let dispatcher =
                 Dispatcher::new(state.pool.clone(), &state.config, state.clock.clone())

@@ -23,7 +23,7 @@ use tracing::Level;
 
 use crate::{
     accounts::{self, csrf, guard, session},
-    applications, organizations,
+    applications, listings, namespaces, organizations,
     state::AppState,
     views::ErrorPage,
 };
@@ -85,6 +85,8 @@ fn public_routes() -> Router<AppState> {
         .merge(health::router())
         .merge(assets::router())
         .merge(accounts::routes::public_router())
+        .merge(listings::routes::public_router())
+        .merge(namespaces::routes::public_router())
 }
 
 /// Pages of anyone signed in, staff or partner: their account.
@@ -97,6 +99,8 @@ fn partner_routes() -> Router<AppState> {
     Router::new()
         .merge(organizations::routes::partner_router())
         .merge(applications::routes::partner_router())
+        .merge(namespaces::routes::partner_router())
+        .merge(listings::routes::partner_router())
         .route_layer(from_fn(guard::require_partner))
 }
 
@@ -105,6 +109,8 @@ fn staff_routes() -> Router<AppState> {
     Router::new()
         .merge(accounts::routes::staff_router())
         .merge(applications::routes::staff_router())
+        .merge(namespaces::routes::staff_router())
+        .merge(listings::routes::staff_router())
         .route_layer(from_fn(guard::require_staff))
 }
 

@@ -48,6 +48,8 @@ pub struct StaffHomePage {
     pub is_admin: bool,
     pub waiting: i64,
     pub late: i64,
+    pub pending_namespaces: i64,
+    pub pending_listings: i64,
 }
 
 async fn home(
@@ -69,12 +71,20 @@ async fn home(
     .fetch_one(&state.pool)
     .await?;
     let (waiting, late) = (counts.waiting, counts.late);
+    let queues = sqlx::query!(
+        r#"select (select count(*) from namespaces where state = 'pending') as "namespaces!",
+                  (select count(*) from listing_versions where state = 'submitted') as "listings!""#
+    )
+    .fetch_one(&state.pool)
+    .await?;
     Ok(Page(StaffHomePage {
         layout: Layout::for_visitor(&staff.visitor, "Staff console", "admin"),
         name: staff.user().name.clone(),
         is_admin: staff.user().is_staff_admin(),
         waiting,
         late,
+        pending_namespaces: queues.namespaces,
+        pending_listings: queues.listings,
     }))
 }
 
