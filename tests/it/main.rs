@@ -12,6 +12,7 @@ mod applications;
 mod cli;
 mod http_basics;
 mod journeys;
+mod listings;
 mod namespaces;
 mod outbox;
 mod shutdown;

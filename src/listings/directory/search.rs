@@ -112,7 +112,7 @@ pub fn search<'a>(all: &'a [Arc<Entry>], query: &DirectoryQuery, per_page: usize
             query.partner_type.is_empty()
                 || e.partner_type.as_deref() == Some(query.partner_type.as_str())
         })
-        .filter(|e| query.stage.is_empty() || e.stages.iter().any(|s| *s == query.stage))
+        .filter(|e| query.stage.is_empty() || e.stages.contains(&query.stage))
         .filter(|e| words.iter().all(|w| e.folded_name.contains(w.as_str())))
         .collect();
     let total = matching.len();
