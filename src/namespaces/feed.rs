@@ -39,10 +39,12 @@ impl FeedItem {
     }
 }
 
-/// The feed's body and its validator.
+/// The feed's body, compressed once, and its validator.
 #[derive(Debug, Clone, Default)]
 pub struct Feed {
     pub body: axum::body::Bytes,
+    /// The same body, gzip-compressed.
+    pub gzip: axum::body::Bytes,
     /// A weak validator (`W/"…"`): the body may be sent compressed.
     pub etag: String,
     pub count: usize,
@@ -58,6 +60,7 @@ impl Feed {
         Self {
             etag: format!("W/\"{}\"", &digest[..32]),
             count: items.len(),
+            gzip: gzip(&body).into(),
             body: body.into(),
         }
     }
@@ -70,6 +73,28 @@ impl Feed {
                 .map(|tag| tag.trim().trim_start_matches("W/"))
                 .any(|tag| tag == self.etag.trim_start_matches("W/"))
     }
+}
+
+fn gzip(body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(body).expect("writing to memory");
+    encoder.finish().expect("writing to memory")
+}
+
+/// Whether an `Accept-Encoding` header takes gzip (`gzip`, `x-gzip` or `*`,
+/// unless weighted `q=0`).
+pub fn accepts_gzip(accept_encoding: &str) -> bool {
+    accept_encoding.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .and_then(|q| q.parse::<f32>().ok())
+                .is_some_and(|q| q == 0.0)
+        });
+        matches!(name.as_str(), "gzip" | "x-gzip" | "*") && !refused
+    })
 }
 
 #[cfg(test)]
@@ -125,6 +150,33 @@ mod tests {
         assert!(feed.matches("*"));
         assert!(!feed.matches("\"other\""));
         assert!(!feed.matches(""));
+    }
+
+    #[test]
+    fn the_compressed_body_is_the_same_json() {
+        use std::io::Read;
+        let feed = Feed::new(vec![item("acme-corp"), item("beta")]);
+        let mut json = Vec::new();
+        flate2::read::GzDecoder::new(&feed.gzip[..])
+            .read_to_end(&mut json)
+            .unwrap();
+        assert_eq!(json, feed.body);
+    }
+
+    #[test]
+    fn gzip_is_sent_only_to_clients_that_take_it() {
+        for (header, takes) in [
+            ("gzip", true),
+            ("gzip, deflate, br", true),
+            ("br;q=1.0, gzip;q=0.8", true),
+            ("*", true),
+            ("identity", false),
+            ("gzip;q=0", false),
+            ("br", false),
+            ("", false),
+        ] {
+            assert_eq!(accepts_gzip(header), takes, "{header:?}");
+        }
     }
 
     #[test]

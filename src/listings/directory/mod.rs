@@ -7,6 +7,8 @@
 //! Requests never see a snapshot older than the last change this instance
 //! made itself: [`Directory::invalidate`] makes the next read rebuild.
 
+pub mod index;
+pub mod pages;
 pub mod search;
 pub mod snapshot;
 
@@ -60,8 +62,9 @@ impl Directory {
         self.current.read().expect("not poisoned").clone()
     }
 
-    /// The current snapshot, rebuilt first if something changed. A reader
-    /// never gets a snapshot read before an invalidation it comes after.
+    /// The current snapshot, rebuilt first if this instance changed
+    /// something since it was read: a reader never gets a snapshot read
+    /// before an invalidation it comes after.
     pub async fn snapshot(&self) -> Result<Arc<Snapshot>, sqlx::Error> {
         let wanted = self.wanted.load(Ordering::SeqCst);
         if self.built.load(Ordering::SeqCst) >= wanted {
@@ -72,18 +75,26 @@ impl Directory {
         if self.built.load(Ordering::SeqCst) >= wanted {
             return Ok(self.current());
         }
+        self.rebuild().await
+    }
+
+    /// Reads a new snapshot; the caller holds `rebuilding`.
+    async fn rebuild(&self) -> Result<Arc<Snapshot>, sqlx::Error> {
         // Everything invalidated until now is committed: the read sees it.
         let target = self.wanted.load(Ordering::SeqCst);
+        let started = std::time::Instant::now();
         match snapshot::load(&self.pool).await {
             Ok(fresh) => {
                 let fresh = Arc::new(fresh);
                 tracing::debug!(
                     version = fresh.version,
                     listings = fresh.entries.len(),
+                    namespaces = fresh.feed.count,
+                    elapsed_ms = started.elapsed().as_millis() as u64,
                     "directory rebuilt"
                 );
                 *self.current.write().expect("not poisoned") = fresh.clone();
-                self.built.store(target, Ordering::SeqCst);
+                self.built.fetch_max(target, Ordering::SeqCst);
                 Ok(fresh)
             }
             Err(e) => {
@@ -95,6 +106,27 @@ impl Directory {
                     Err(e)
                 }
             }
+        }
+    }
+
+    /// Rebuilds when the database holds a newer version than the snapshot.
+    /// Readers are not held up meanwhile: they keep the previous snapshot
+    /// (another instance's change shows a moment later). A burst of
+    /// notifications costs one rebuild: the others find nothing new.
+    async fn refresh(&self) {
+        let _one_at_a_time = self.rebuilding.lock().await;
+        let version = sqlx::query_scalar!("select version from directory_version")
+            .fetch_one(&self.pool)
+            .await;
+        let current = self.current();
+        match version {
+            Ok(v) if current.built_at.is_some() && v == current.version => {}
+            Ok(_) => {
+                if let Err(e) = self.rebuild().await {
+                    tracing::warn!(error = %e, "directory: rebuild failed");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "directory: version check failed"),
         }
     }
 
@@ -130,7 +162,7 @@ impl Directory {
                         self.refresh().await;
                     }
                 }
-                _ = check.tick() => self.check_version().await,
+                _ = check.tick() => self.refresh().await,
             }
         }
     }
@@ -149,27 +181,6 @@ impl Directory {
                 tracing::warn!(error = %e, "directory: cannot listen for changes");
                 None
             }
-        }
-    }
-
-    async fn refresh(&self) {
-        self.invalidate();
-        if let Err(e) = self.snapshot().await {
-            tracing::warn!(error = %e, "directory: rebuild failed");
-        }
-    }
-
-    async fn check_version(&self) {
-        let version = sqlx::query_scalar!("select version from directory_version")
-            .fetch_one(&self.pool)
-            .await;
-        match version {
-            Ok(v) if v != self.current().version => {
-                tracing::info!(version = v, "directory: a change came without notification");
-                self.refresh().await;
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "directory: version check failed"),
         }
     }
 }

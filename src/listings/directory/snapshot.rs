@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 use sqlx::PgPool;
 use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
 
+use super::{index::Index, pages::PageCache};
+
 use crate::{
     applications::form::{PARTNER_TYPES, STAGES, label_of},
     namespaces::feed::{Feed, FeedItem},
@@ -34,7 +36,7 @@ pub struct Entry {
     /// Badged components: those under a verified namespace.
     pub components: Vec<ComponentEntry>,
     pub published_at: Option<DateTime<Utc>>,
-    /// Display and company name, lowercased without accents, for search.
+    /// Display and company name, lowercased without accents, for ordering.
     pub(crate) folded_name: String,
 }
 
@@ -111,6 +113,9 @@ pub struct Snapshot {
     pub entries: Vec<Arc<Entry>>,
     by_slug: HashMap<String, usize>,
     pub feed: Feed,
+    pub(crate) index: Index,
+    /// Pages rendered from this snapshot for visitors not signed in.
+    pub pages: PageCache,
     pub built_at: Option<DateTime<Utc>>,
 }
 
@@ -125,6 +130,7 @@ impl Snapshot {
                 .then_with(|| a.folded_name.cmp(&b.folded_name))
                 .then_with(|| a.slug.cmp(&b.slug))
         });
+        let index = Index::build(&entries);
         let by_slug = entries
             .iter()
             .enumerate()
@@ -135,6 +141,8 @@ impl Snapshot {
             entries: entries.into_iter().map(Arc::new).collect(),
             by_slug,
             feed,
+            index,
+            pages: PageCache::default(),
             built_at: Some(Utc::now()),
         }
     }

@@ -10,7 +10,7 @@ use axum::{
     Router,
     extract::{Path, Query, State},
     http::HeaderMap,
-    response::Response,
+    response::{IntoResponse, Response},
     routing::get,
 };
 use serde::Deserialize;
@@ -62,16 +62,22 @@ async fn directory(
     State(state): State<AppState>,
     visitor: Visitor,
     Query(params): Query<Params>,
-) -> AppResult<Page<DirectoryPage>> {
+    headers: HeaderMap,
+) -> AppResult<Response> {
     let snapshot = state.directory.snapshot().await?;
     let query = DirectoryQuery::from(params);
-    let found = search(&snapshot.entries, &query, PER_PAGE);
+    let key = query.page_href(query.page);
+    let anonymous = visitor.session.is_none();
+    if anonymous && let Some(page) = snapshot.pages.get(&key) {
+        return Ok(page.respond(&headers));
+    }
+    let found = search(&snapshot, &query, PER_PAGE);
     let title = if query.is_filtered() {
         format!("Partner directory: {} found", found.total)
     } else {
         "Partner directory".to_owned()
     };
-    Ok(Page(DirectoryPage {
+    let page = DirectoryPage {
         layout: layout(&visitor, title),
         entries: found.entries.into_iter().cloned().collect(),
         total: found.total,
@@ -81,7 +87,12 @@ async fn directory(
         query,
         partner_types: &PARTNER_TYPES,
         stages: &STAGES,
-    }))
+    };
+    Ok(if anonymous {
+        snapshot.pages.insert(key, page.render()?).respond(&headers)
+    } else {
+        Page(page).into_response()
+    })
 }
 
 #[derive(Template)]
@@ -106,13 +117,24 @@ async fn partner(
     State(state): State<AppState>,
     visitor: Visitor,
     Path(slug): Path<String>,
-) -> AppResult<Page<PartnerPage>> {
+    headers: HeaderMap,
+) -> AppResult<Response> {
     let snapshot = state.directory.snapshot().await?;
     let e = snapshot.by_slug(&slug).cloned().ok_or(AppError::NotFound)?;
-    Ok(Page(PartnerPage {
+    let key = format!("/partners/{slug}");
+    let anonymous = visitor.session.is_none();
+    if anonymous && let Some(page) = snapshot.pages.get(&key) {
+        return Ok(page.respond(&headers));
+    }
+    let page = PartnerPage {
         layout: layout(&visitor, e.display_name.clone()),
         e,
-    }))
+    };
+    Ok(if anonymous {
+        snapshot.pages.insert(key, page.render()?).respond(&headers)
+    } else {
+        Page(page).into_response()
+    })
 }
 
 #[derive(Deserialize, Default)]

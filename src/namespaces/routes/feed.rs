@@ -11,7 +11,7 @@ use axum::{
     routing::get,
 };
 
-use crate::{error::AppResult, state::AppState};
+use crate::{error::AppResult, namespaces::feed::accepts_gzip, state::AppState};
 
 /// Catalogs may cache it for a minute; revalidating is cheap (304).
 const CACHE_CONTROL: &str = "public, max-age=60, must-revalidate";
@@ -29,22 +29,35 @@ async fn feed(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Re
         .iter()
         .filter_map(|v| v.to_str().ok())
         .any(|v| feed.matches(v));
+    let gzip = headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(accepts_gzip);
     let mut res = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
+    } else if gzip {
+        let mut res = Response::new(Body::from(feed.gzip.clone()));
+        res.headers_mut()
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+        res
     } else {
-        let mut res = Response::new(Body::from(feed.body.clone()));
+        Response::new(Body::from(feed.body.clone()))
+    };
+    if !not_modified {
         res.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         );
-        res
-    };
+    }
     let h = res.headers_mut();
     h.insert(header::ETAG, etag);
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static(CACHE_CONTROL),
     );
+    // Set here because the body may come compressed already.
+    h.insert(header::VARY, HeaderValue::from_static("accept-encoding"));
     // Public data meant for other sites' catalogs.
     h.insert(
         header::ACCESS_CONTROL_ALLOW_ORIGIN,

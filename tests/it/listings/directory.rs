@@ -305,3 +305,48 @@ async fn instances_sharing_a_database_follow_each_others_changes() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn visitors_share_one_rendering_with_an_etag_and_signed_in_people_get_their_own() {
+    let app = spawn_app().await;
+    seed_listing(&app, "Acme Security", "technology", &["secure"], &[]).await;
+    let (ada, _) = crate::fixtures::approved_partner(&app, "Beta Systems", "bo@beta.test").await;
+
+    let first = app.get("/partners").await;
+    let etag = first.headers()[header::ETAG].to_str().unwrap().to_owned();
+    assert_eq!(first.headers()[header::CACHE_CONTROL], "no-cache");
+    assert!(
+        first.headers().get(header::SET_COOKIE).is_none(),
+        "nothing personal in a shared page"
+    );
+    let body = first.text().await.unwrap();
+    assert!(!body.contains("Sign out"));
+    let again = app
+        .client
+        .get(app.url("/partners"))
+        .header(header::IF_NONE_MATCH, &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+
+    let signed_in = ada.get("/partners").await;
+    assert!(signed_in.body.contains("Sign out"));
+    assert!(signed_in.body.contains("Owner of Beta Systems"));
+    assert!(signed_in.body.contains("acme-security"));
+
+    seed_listing(&app, "Zeta Cloud", "cloud", &["deploy"], &[]).await;
+    let changed = app
+        .client
+        .get(app.url("/partners"))
+        .header(header::IF_NONE_MATCH, &etag)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        changed.status(),
+        StatusCode::OK,
+        "a change makes a new page"
+    );
+    assert!(changed.text().await.unwrap().contains("zeta-cloud"));
+}

@@ -241,3 +241,37 @@ async fn staff_suspending_a_partner_takes_its_namespaces_out_of_the_feed_at_once
     assert_eq!(state_of(&app, ns).await, "verified");
     assert_eq!(feed_urls(&app).await, ["https://gitlab.com/acme-corp"]);
 }
+
+#[tokio::test]
+async fn a_client_taking_gzip_gets_the_same_feed_compressed() {
+    use std::io::Read;
+    let app = spawn_app().await;
+    let (ada, _) = fixtures::approved_partner(&app, "Acme Corp", "ada@acme.test").await;
+    verified(&app, &ada, "https://gitlab.com/acme-corp").await;
+    let plain = app
+        .get("/api/v1/verified-namespaces")
+        .await
+        .bytes()
+        .await
+        .unwrap();
+    let res = app
+        .client
+        .get(app.url("/api/v1/verified-namespaces"))
+        .header(header::ACCEPT_ENCODING, "gzip, deflate, br")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip");
+    assert_eq!(res.headers()[header::CONTENT_TYPE], "application/json");
+    assert_eq!(
+        res.headers().get_all(header::VARY).iter().count(),
+        1,
+        "{:?}",
+        res.headers()
+    );
+    let mut json = Vec::new();
+    flate2::read::GzDecoder::new(&res.bytes().await.unwrap()[..])
+        .read_to_end(&mut json)
+        .unwrap();
+    assert_eq!(json, plain);
+}
