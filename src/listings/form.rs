@@ -171,12 +171,17 @@ fn text(input: &str, what: &str, max: usize) -> Result<String, String> {
     Ok(value)
 }
 
-fn thousands(n: usize) -> String {
-    if n >= 1000 {
-        format!("{},{:03}", n / 1000, n % 1000)
-    } else {
-        n.to_string()
+/// 10181 → "10,181".
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
     }
+    out
 }
 
 fn https_url(input: &str, what: &str) -> Result<String, String> {
@@ -337,6 +342,15 @@ mod tests {
                 .unwrap()
                 .contains("at least one")
         );
+    }
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(5000), "5,000");
+        assert_eq!(thousands(10181), "10,181");
+        assert_eq!(thousands(1234567), "1,234,567");
     }
 
     #[test]

@@ -102,6 +102,12 @@ pub struct PartnerPage {
     pub e: Arc<Entry>,
 }
 
+impl DirectoryPage {
+    pub fn count(&self, n: &usize) -> String {
+        crate::listings::form::thousands(*n)
+    }
+}
+
 impl PartnerPage {
     /// Paragraphs of a text, split on blank lines.
     pub fn paragraphs(&self, text: &str) -> Vec<String> {

@@ -175,7 +175,7 @@ pub fn steps(standing: &Standing, progress: &Progress) -> Vec<Step> {
             status: status(development_done, progress.verified_namespaces + progress.pending_namespaces > 0),
             done: development_done,
             detail: format!(
-                "{} verified namespace{}, {} component{} listed{}. Register the namespaces where you publish CI/CD Catalog components, then list the components.",
+                "{} verified namespace{}, {} component{} listed{}.{}",
                 progress.verified_namespaces,
                 if progress.verified_namespaces == 1 { "" } else { "s" },
                 progress.components,
@@ -184,6 +184,11 @@ pub fn steps(standing: &Standing, progress: &Progress) -> Vec<Step> {
                     format!(", {} namespace{} waiting for verification", progress.pending_namespaces, if progress.pending_namespaces == 1 { "" } else { "s" })
                 } else {
                     String::new()
+                },
+                if development_done {
+                    ""
+                } else {
+                    " Register the namespaces where you publish CI/CD Catalog components, then list the components."
                 },
             ),
             link: "/namespaces",
