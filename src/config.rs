@@ -66,6 +66,8 @@ pub struct Config {
     pub log_format: LogFormat,
     pub session_idle_timeout: Duration,
     pub session_absolute_timeout: Duration,
+    /// Hosts where partners may register namespaces, lowercase, never empty.
+    pub namespace_hosts: Vec<String>,
 }
 
 impl Config {
@@ -145,6 +147,8 @@ impl Config {
             }
         };
 
+        let namespace_hosts = parse_namespace_hosts(get("PORTAL_NAMESPACE_HOSTS").as_deref())?;
+
         Ok(Config {
             database_url: SecretString::from(database_url),
             addr,
@@ -161,6 +165,7 @@ impl Config {
             log_format,
             session_idle_timeout,
             session_absolute_timeout,
+            namespace_hosts,
         })
     }
 
@@ -258,6 +263,47 @@ fn check_smtp_url(text: &str) -> Result<(), ConfigError> {
     }
 }
 
+/// `gitlab.com,gitlab.example.com`: host names only (no scheme, port or
+/// path), lowercased, duplicates dropped; unset means `gitlab.com`.
+fn parse_namespace_hosts(text: Option<&str>) -> Result<Vec<String>, ConfigError> {
+    const VAR: &str = "PORTAL_NAMESPACE_HOSTS";
+    let Some(text) = text else {
+        return Ok(vec!["gitlab.com".to_owned()]);
+    };
+    let mut hosts: Vec<String> = Vec::new();
+    for item in text.split(',').map(str::trim).filter(|h| !h.is_empty()) {
+        let host = item.to_ascii_lowercase();
+        let valid = host.len() <= 253
+            && host.contains('.')
+            && host.split('.').all(|label| {
+                (1..=63).contains(&label.len())
+                    && label
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+            });
+        if !valid {
+            return Err(ConfigError::new(
+                VAR,
+                format!(
+                    "{item:?} is not a host name; expected host names separated by commas, e.g. gitlab.com,gitlab.example.com"
+                ),
+            ));
+        }
+        if !hosts.contains(&host) {
+            hosts.push(host);
+        }
+    }
+    if hosts.is_empty() {
+        return Err(ConfigError::new(
+            VAR,
+            "names no host; expected e.g. gitlab.com,gitlab.example.com",
+        ));
+    }
+    Ok(hosts)
+}
+
 fn parse_number(
     get: &impl Fn(&str) -> Option<String>,
     var: &'static str,
@@ -301,6 +347,7 @@ mod tests {
             matches!(c.mail.transport, MailTransportConfig::Files(ref p) if p == &PathBuf::from("./var/mail"))
         );
         assert!(!c.is_https());
+        assert_eq!(c.namespace_hosts, ["gitlab.com"]);
     }
 
     #[test]
@@ -316,12 +363,28 @@ mod tests {
             ("PORTAL_SCHEDULER_INTERVAL_SECS", "0"),
             ("PORTAL_SCHEDULER_INTERVAL_SECS", "soon"),
             ("PORTAL_LOG_FORMAT", "xml"),
+            ("PORTAL_NAMESPACE_HOSTS", "https://gitlab.example.com"),
+            ("PORTAL_NAMESPACE_HOSTS", "gitlab.com:8443"),
+            ("PORTAL_NAMESPACE_HOSTS", "gitlab.com/group"),
+            ("PORTAL_NAMESPACE_HOSTS", ",,"),
+            ("PORTAL_NAMESPACE_HOSTS", "localhost"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var, "{value}");
             assert!(err.to_string().starts_with(var), "{err}");
         }
+    }
+
+    #[test]
+    fn namespace_hosts_default_to_gitlab_com_and_are_normalised() {
+        assert_eq!(config(&[]).unwrap().namespace_hosts, ["gitlab.com"]);
+        let c = config(&[(
+            "PORTAL_NAMESPACE_HOSTS",
+            " GitLab.com, gitlab.example.org ,gitlab.com,",
+        )])
+        .unwrap();
+        assert_eq!(c.namespace_hosts, ["gitlab.com", "gitlab.example.org"]);
     }
 
     #[test]

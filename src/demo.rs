@@ -125,6 +125,36 @@ fn steps(scale: Scale) -> Vec<Step> {
             batch: 50_000,
             sql: ISSUES,
         },
+        Step {
+            label: "directory logos",
+            rows: partners,
+            batch: 5_000,
+            sql: LOGOS,
+        },
+        Step {
+            label: "directory listings",
+            rows: partners,
+            batch: 5_000,
+            sql: LISTINGS,
+        },
+        Step {
+            label: "listing versions",
+            rows: partners,
+            batch: 5_000,
+            sql: LISTING_VERSIONS,
+        },
+        Step {
+            label: "published listings",
+            rows: partners,
+            batch: 5_000,
+            sql: PUBLISH_LISTINGS,
+        },
+        Step {
+            label: "listing changes to review",
+            rows: partners,
+            batch: 5_000,
+            sql: LISTING_CHANGES,
+        },
     ]
 }
 
@@ -343,6 +373,71 @@ select i.partner_id, 'tracker', 1000000000 + g, g, 'gitlab.com', i.path, 'https:
                     when 'four_fifths' then i.deadline - interval '1 day'
                     when 'half' then i.started + (i.deadline - i.started) * 0.8
                     else i.started + (i.deadline - i.started) * 0.5 end as next) r
+"#;
+
+// Approved partners with a verified namespace are listed in the directory;
+// two in three have a generated SVG logo; one in twenty has a change
+// waiting for review.
+
+const LOGOS: &str = r##"
+insert into listing_logos (partner_id, content_type, bytes, sha256, created_at)
+select p.id, 'image/svg+xml', s.bytes, encode(sha256(s.bytes), 'hex'), p.created_at + interval '30 days'
+  from partners p
+  join applications a on a.partner_id = p.id
+  cross join lateral (select convert_to(
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64">'
+        || '<rect width="64" height="64" rx="14" fill="#'
+        || (array['6b4fbb','1f75cb','108548','c17d10','dd2b0e','2f2a6b','0b7285','a02e6c'])[1 + abs(hashtext(p.id || 'lc')) % 8]
+        || '"/><text x="32" y="43" font-size="30" font-family="sans-serif" font-weight="700" text-anchor="middle" fill="#fff">'
+        || upper(left(p.company_name, 1)) || '</text></svg>', 'UTF8') as bytes) s
+ where p.id between $3 + $1 and $3 + $2 and a.state = 'approved' and abs(hashtext(p.id || 'logo')) % 3 <> 0
+"##;
+
+const LISTINGS: &str = r#"
+insert into listings (partner_id, created_at, published_at)
+select p.id, p.created_at + interval '30 days', p.created_at + interval '33 days'
+  from partners p
+  join applications a on a.partner_id = p.id
+ where p.id between $3 + $1 and $3 + $2 and a.state = 'approved'
+   and exists (select 1 from namespaces n where n.partner_id = p.id and n.state = 'verified')
+"#;
+
+const LISTING_VERSIONS: &str = r#"
+insert into listing_versions (partner_id, listing_id, display_name, short_description, long_description, website,
+                              documentation_url, demo_url, value_messaging, use_cases, stages, logo_id, state,
+                              submitted_by, submitted_at, decided_at)
+select l.partner_id, l.id, p.company_name,
+       p.company_name || ' ' || (array['scans every merge request for vulnerabilities','deploys pipelines to its managed clusters','streams pipeline metrics to dashboards','tracks compliance evidence from CI','publishes signed build artifacts'])[1 + abs(hashtext(p.id || 'sd')) % 5] || '.',
+       a.integration_description || E'\n\nInstall the catalog components, set two CI/CD variables, and results appear in the merge request.',
+       a.website, a.website || '/docs/gitlab',
+       case when abs(hashtext(p.id || 'demo')) % 2 = 0 then a.website || '/demo' end,
+       'Customers find problems before merge and ship faster, without leaving the platform.',
+       E'Business: audit readiness and fewer incidents.\nTechnical: one CI/CD component per pipeline stage.',
+       a.stages,
+       (select g.id from listing_logos g where g.partner_id = l.partner_id limit 1),
+       'approved', $5 + (p.id - $3 - 1) * 3 + 1, l.created_at, l.published_at
+  from listings l
+  join partners p on p.id = l.partner_id
+  join applications a on a.partner_id = l.partner_id
+ where l.partner_id between $3 + $1 and $3 + $2
+"#;
+
+const PUBLISH_LISTINGS: &str = r#"
+update listings l set published_version_id = v.id
+  from listing_versions v
+ where v.partner_id = l.partner_id and v.listing_id = l.id
+   and l.partner_id between $3 + $1 and $3 + $2
+"#;
+
+const LISTING_CHANGES: &str = r#"
+insert into listing_versions (partner_id, listing_id, display_name, short_description, long_description, website,
+                              documentation_url, demo_url, value_messaging, use_cases, stages, logo_id, state,
+                              submitted_by, submitted_at)
+select v.partner_id, v.listing_id, v.display_name, v.short_description || ' Now with a new dashboard.',
+       v.long_description, v.website, v.documentation_url, v.demo_url, v.value_messaging, v.use_cases, v.stages,
+       v.logo_id, 'submitted', v.submitted_by, $4::timestamptz - make_interval(hours => abs(hashtext(v.id || 'ch')) % 200)
+  from listing_versions v
+ where v.partner_id between $3 + $1 and $3 + $2 and v.state = 'approved' and abs(hashtext(v.partner_id || 'chg')) % 20 = 0
 "#;
 
 /// Fills the database. Refuses if it already holds organisations.

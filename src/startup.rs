@@ -15,6 +15,7 @@ use crate::{
     http::{self, SHUTDOWN_GRACE},
     issues,
     jobs::Scheduler,
+    listings::Directory,
     mail::Dispatcher,
     state::AppState,
 };
@@ -75,10 +76,11 @@ impl Application {
         })?;
         let config = config.with_bound_addr(bound);
         let state = AppState {
-            pool,
+            pool: pool.clone(),
             config: Arc::new(config),
             clock: options.clock,
             passwords: Passwords::new(),
+            directory: Arc::new(Directory::new(pool.clone())),
         };
         // Fail at start, not at the first email, if the transport is unusable.
         Dispatcher::new(state.pool.clone(), &state.config, state.clock.clone())
@@ -111,6 +113,8 @@ impl Application {
         } = self;
 
         let mut tasks = JoinSet::new();
+        // Part of serving, not a background job: keeps the directory fresh.
+        tasks.spawn(state.directory.clone().watch(shutdown.child_token()));
         if background_tasks {
             let dispatcher =
                 Dispatcher::new(state.pool.clone(), &state.config, state.clock.clone())

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use crate::{accounts::Passwords, clock::Clock, config::Config};
+use crate::{accounts::Passwords, clock::Clock, config::Config, listings::Directory};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -12,4 +12,6 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub clock: Clock,
     pub passwords: Passwords,
+    /// The public directory and namespaces feed, served from memory.
+    pub directory: Arc<Directory>,
 }

@@ -228,6 +228,16 @@ pub async fn transition(
         after: Some(serde_json::json!({ "state": to.as_str(), "reason": reason, "checklist": checklist })),
     })
     .await?;
+    // A suspended partner's namespaces lose the badge until reinstatement.
+    match action {
+        Transition::Suspend => {
+            crate::namespaces::on_partner_suspended(conn, app.partner_id, now).await?;
+        }
+        Transition::Reinstate => {
+            crate::namespaces::on_partner_reinstated(conn, app.partner_id, now).await?;
+        }
+        _ => {}
+    }
     Ok(to)
 }
 

@@ -20,10 +20,14 @@ font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none';
 /// panics, timeouts and static files carry them too.
 pub fn security_headers<B>(mut res: Response<B>, hsts: bool) -> Response<B> {
     let headers = res.headers_mut();
+    // A response may bring a stricter policy of its own (an SVG logo).
+    let own_policy = headers.contains_key(header::CONTENT_SECURITY_POLICY);
     let mut set = |name: HeaderName, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));
     };
-    set(header::CONTENT_SECURITY_POLICY, CSP);
+    if !own_policy {
+        set(header::CONTENT_SECURITY_POLICY, CSP);
+    }
     set(header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(header::X_FRAME_OPTIONS, "DENY");
     // `same-origin` keeps tokens in URLs away from other sites while forms

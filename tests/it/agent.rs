@@ -114,6 +114,75 @@ impl Agent {
         page
     }
 
+    /// Posts a `multipart/form-data` form, as a browser sends a form with a
+    /// file input, with the CSRF token of the last page loaded. Files are
+    /// `(field, file name, content type, bytes)`.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &str, Vec<u8>)],
+    ) -> Page {
+        let token = self.csrf.lock().unwrap().clone().unwrap_or_default();
+        let boundary = format!("----portal-test-{}", uuid::Uuid::new_v4().simple());
+        let mut body: Vec<u8> = Vec::new();
+        let mut text = |name: &str, value: &str| {
+            body.extend_from_slice(
+                format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            );
+        };
+        text("csrf_token", &token);
+        for (name, value) in fields {
+            text(name, value);
+        }
+        for (name, file_name, content_type, bytes) in files {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let page = Page::read(
+            self.client
+                .post(self.url(path))
+                .header(
+                    header::CONTENT_TYPE,
+                    format!("multipart/form-data; boundary={boundary}"),
+                )
+                .body(body)
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        if let Some(token) = csrf_in(&page.body) {
+            *self.csrf.lock().unwrap() = Some(token);
+        }
+        page
+    }
+
+    /// A GET with extra request headers.
+    pub async fn get_with(&self, path: &str, headers: &[(&str, &str)]) -> Page {
+        let mut req = self.client.get(self.url(path));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        Page::read(req.send().await.unwrap()).await
+    }
+
+    /// The raw bytes of a GET (images).
+    pub async fn get_bytes(&self, path: &str) -> (StatusCode, header::HeaderMap, Vec<u8>) {
+        let res = self.client.get(self.url(path)).send().await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        (status, headers, res.bytes().await.unwrap().to_vec())
+    }
+
     /// The value of a cookie this agent holds.
     pub fn cookie(&self, name: &str) -> Option<String> {
         let url = self.base.parse().unwrap();

@@ -584,3 +584,67 @@ async fn the_dashboard_shows_the_four_onboarding_steps() {
     assert!(page.contains("0 of 4 steps done"));
     assert!(page.contains("href=\"/application\""));
 }
+
+#[tokio::test]
+async fn suspending_a_partner_revokes_its_namespaces_and_reinstating_restores_them() {
+    let app = spawn_app().await;
+    let (_owner, partner_id) =
+        fixtures::approved_partner(&app, "Acme Corp", "ada@acme.example").await;
+    sqlx::query(
+        "insert into namespaces (partner_id, url, host, path, state, created_at, verified_at)
+         values ($1, 'https://gitlab.com/acme-corp', 'gitlab.com', 'acme-corp', 'verified', now(), now())",
+    )
+    .bind(partner_id)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let id = application_id(&app, partner_id).await;
+    let staff = app
+        .staff_user("rita@portal.test", StaffRole::Reviewer)
+        .await;
+    let feed_has_acme = |body: String| body.contains("acme-corp");
+
+    staff.get(&format!("/admin/applications/{id}")).await;
+    staff
+        .post(
+            &format!("/admin/applications/{id}/suspend"),
+            &[("reason", "Licenses used in production")],
+        )
+        .await;
+    let state: String = sqlx::query_scalar("select state from namespaces where partner_id = $1")
+        .bind(partner_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "revoked");
+    app.state.directory.invalidate();
+    assert!(!feed_has_acme(
+        app.get("/api/v1/verified-namespaces")
+            .await
+            .text()
+            .await
+            .unwrap()
+    ));
+
+    staff.get(&format!("/admin/applications/{id}")).await;
+    staff
+        .post(
+            &format!("/admin/applications/{id}/reinstate"),
+            &[("reason", "Compliance confirmed")],
+        )
+        .await;
+    let state: String = sqlx::query_scalar("select state from namespaces where partner_id = $1")
+        .bind(partner_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "verified");
+    app.state.directory.invalidate();
+    assert!(feed_has_acme(
+        app.get("/api/v1/verified-namespaces")
+            .await
+            .text()
+            .await
+            .unwrap()
+    ));
+}

@@ -16,6 +16,8 @@ mod http_basics;
 mod issues;
 mod journeys;
 mod licenses;
+mod listings;
+mod namespaces;
 mod outbox;
 mod shutdown;
 mod startup;

@@ -50,6 +50,8 @@ pub struct StaffHomePage {
     pub late: i64,
     pub pending_licenses: i64,
     pub issues: crate::issues::lists::StaffCounts,
+    pub pending_namespaces: i64,
+    pub pending_listings: i64,
 }
 
 async fn home(
@@ -73,6 +75,12 @@ async fn home(
     let (waiting, late) = (counts.waiting, counts.late);
     let mut conn = state.pool.acquire().await?;
     let issues = crate::issues::lists::staff_counts(&mut conn, state.clock.now()).await?;
+    let queues = sqlx::query!(
+        r#"select (select count(*) from namespaces where state = 'pending') as "namespaces!",
+                  (select count(*) from listing_versions where state = 'submitted') as "listings!""#
+    )
+    .fetch_one(&state.pool)
+    .await?;
     Ok(Page(StaffHomePage {
         layout: Layout::for_visitor(&staff.visitor, "Staff console", "admin"),
         name: staff.user().name.clone(),
@@ -81,6 +89,8 @@ async fn home(
         late,
         pending_licenses: crate::licenses::routes::pending_count(&mut conn).await?,
         issues,
+        pending_namespaces: queues.namespaces,
+        pending_listings: queues.listings,
     }))
 }
 

@@ -511,6 +511,8 @@ async fn decide(
     )
     .await?;
     tx.commit().await?;
+    // Approval, suspension and reinstatement change the public directory.
+    state.directory.invalidate();
     Ok(Redirect::to(&back).into_response())
 }
 

@@ -38,16 +38,42 @@ impl Progress {
         let row = sqlx::query!(
             r#"select count(*) filter (where state = 'verified') as "verified!",
                       count(*) filter (where state = 'pending') as "pending!",
-                      (select count(*) from components) as "components!"
+                      (select count(*) from components c join namespaces n
+                          on n.partner_id = c.partner_id and n.id = c.namespace_id
+                        where n.state = 'verified') as "components!"
                  from namespaces"#
         )
-        .fetch_one(conn)
+        .fetch_one(&mut *conn)
         .await?;
+        // The newest submission says what the partner wrote; the listing
+        // says what is public.
+        let listing = sqlx::query!(
+            r#"select l.published_version_id is not null as "approved!",
+                      v.state as "state?", v.documentation_url as "documentation_url?",
+                      v.value_messaging as "value_messaging?", v.use_cases as "use_cases?"
+                 from listings l
+                 left join lateral (select state, documentation_url, value_messaging, use_cases
+                                      from listing_versions lv
+                                     where lv.partner_id = l.partner_id and lv.listing_id = l.id
+                                     order by lv.submitted_at desc, lv.id desc limit 1) v on true"#
+        )
+        .fetch_optional(conn)
+        .await?;
+        let filled = |s: &Option<String>| s.as_deref().is_some_and(|t| !t.trim().is_empty());
         Ok(Self {
             verified_namespaces: row.verified,
             pending_namespaces: row.pending,
             components: row.components,
-            ..Self::default()
+            has_documentation: listing
+                .as_ref()
+                .is_some_and(|l| filled(&l.documentation_url)),
+            has_value_messaging: listing
+                .as_ref()
+                .is_some_and(|l| filled(&l.value_messaging) && filled(&l.use_cases)),
+            listing_approved: listing.as_ref().is_some_and(|l| l.approved),
+            listing_pending: listing
+                .as_ref()
+                .is_some_and(|l| l.state.as_deref() == Some("submitted")),
         })
     }
 }
@@ -129,7 +155,8 @@ pub fn steps(standing: &Standing, progress: &Progress) -> Vec<Step> {
     };
     let development_done = progress.verified_namespaces > 0 && progress.components > 0;
     let documentation_done = progress.has_documentation && progress.has_value_messaging;
-    let promotion_done = progress.listing_approved;
+    // Listed in the directory, with badged components to show there.
+    let promotion_done = progress.listing_approved && progress.components > 0;
     let status = |done: bool, started: bool| match (done, started) {
         (true, _) => "Done",
         (false, true) => "In progress",
@@ -151,11 +178,21 @@ pub fn steps(standing: &Standing, progress: &Progress) -> Vec<Step> {
             status: status(development_done, progress.verified_namespaces + progress.pending_namespaces > 0),
             done: development_done,
             detail: format!(
-                "{} verified namespace{}, {} component{} listed. Register the namespaces where you publish CI/CD Catalog components, then list the components.",
+                "{} verified namespace{}, {} component{} listed{}.{}",
                 progress.verified_namespaces,
                 if progress.verified_namespaces == 1 { "" } else { "s" },
                 progress.components,
                 if progress.components == 1 { "" } else { "s" },
+                if progress.pending_namespaces > 0 {
+                    format!(", {} namespace{} waiting for verification", progress.pending_namespaces, if progress.pending_namespaces == 1 { "" } else { "s" })
+                } else {
+                    String::new()
+                },
+                if development_done {
+                    ""
+                } else {
+                    " Register the namespaces where you publish CI/CD Catalog components, then list the components."
+                },
             ),
             link: "/namespaces",
             link_label: "Namespaces and components",
@@ -165,17 +202,24 @@ pub fn steps(standing: &Standing, progress: &Progress) -> Vec<Step> {
             title: "Documentation and demonstration",
             status: status(documentation_done, progress.has_documentation || progress.has_value_messaging),
             done: documentation_done,
-            detail: "Public documentation of the integrated solution and its value messaging: benefits, business and technical use cases.".to_owned(),
+            detail: match (progress.has_documentation, progress.has_value_messaging) {
+                (true, true) => "Your listing has its public documentation and value messaging.".to_owned(),
+                (true, false) => "Documentation given. Add the value messaging: benefits, business and technical use cases.".to_owned(),
+                (false, true) => "Value messaging given. Add the public documentation of the integrated solution.".to_owned(),
+                (false, false) => "Public documentation of the integrated solution and its value messaging: benefits, business and technical use cases.".to_owned(),
+            },
             link: "/listing",
             link_label: "Documentation and messaging",
         },
         Step {
             number: 4,
             title: "Promotion",
-            status: status(promotion_done, progress.listing_pending),
+            status: status(promotion_done, progress.listing_pending || progress.listing_approved),
             done: promotion_done,
             detail: if promotion_done {
-                "Your listing is live in the partner directory.".to_owned()
+                "Your listing is live in the partner directory with its badged components.".to_owned()
+            } else if progress.listing_approved {
+                "Your listing is live. List your catalog components to show them with the partner badge.".to_owned()
             } else if progress.listing_pending {
                 "Your listing is waiting for review by the alliance team.".to_owned()
             } else {

@@ -1,0 +1,186 @@
+//! The public feed of badged namespaces (`GET /api/v1/verified-namespaces`):
+//! what a catalog reads to show the partner badge. Built with the directory
+//! snapshot and served from memory.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+pub const VERIFICATION_LEVEL: &str = "gitlab_partner_maintained";
+
+/// One verified namespace of an approved, non-suspended partner.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FeedItem {
+    pub namespace_path: String,
+    pub namespace_url: String,
+    pub partner_name: String,
+    pub partner_slug: String,
+    pub verification_level: &'static str,
+    /// RFC 3339, UTC, whole seconds.
+    pub verified_at: String,
+}
+
+impl FeedItem {
+    pub fn new(
+        path: String,
+        url: String,
+        partner_name: String,
+        partner_slug: String,
+        verified_at: DateTime<Utc>,
+    ) -> Self {
+        Self {
+            namespace_path: path,
+            namespace_url: url,
+            partner_name,
+            partner_slug,
+            verification_level: VERIFICATION_LEVEL,
+            verified_at: verified_at.to_rfc3339_opts(SecondsFormat::Secs, true),
+        }
+    }
+}
+
+/// The feed's body, compressed once, and its validator.
+#[derive(Debug, Clone, Default)]
+pub struct Feed {
+    pub body: axum::body::Bytes,
+    /// The same body, gzip-compressed.
+    pub gzip: axum::body::Bytes,
+    /// A weak validator (`W/"…"`): the body may be sent compressed.
+    pub etag: String,
+    pub count: usize,
+}
+
+impl Feed {
+    /// Sorted by URL, so the same namespaces always give the same bytes and
+    /// the same ETag.
+    pub fn new(mut items: Vec<FeedItem>) -> Self {
+        items.sort_by(|a, b| a.namespace_url.cmp(&b.namespace_url));
+        let body = serde_json::to_vec(&items).expect("plain strings serialise");
+        let digest = hex::encode(Sha256::digest(&body));
+        Self {
+            etag: format!("W/\"{}\"", &digest[..32]),
+            count: items.len(),
+            gzip: gzip(&body).into(),
+            body: body.into(),
+        }
+    }
+
+    /// Whether an `If-None-Match` header names this feed's current version.
+    pub fn matches(&self, if_none_match: &str) -> bool {
+        if_none_match.trim() == "*"
+            || if_none_match
+                .split(',')
+                .map(|tag| tag.trim().trim_start_matches("W/"))
+                .any(|tag| tag == self.etag.trim_start_matches("W/"))
+    }
+}
+
+fn gzip(body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(body).expect("writing to memory");
+    encoder.finish().expect("writing to memory")
+}
+
+/// Whether an `Accept-Encoding` header takes gzip (`gzip`, `x-gzip` or `*`,
+/// unless weighted `q=0`).
+pub fn accepts_gzip(accept_encoding: &str) -> bool {
+    accept_encoding.split(',').any(|item| {
+        let mut parts = item.split(';').map(str::trim);
+        let name = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let refused = parts.any(|p| {
+            p.strip_prefix("q=")
+                .and_then(|q| q.parse::<f32>().ok())
+                .is_some_and(|q| q == 0.0)
+        });
+        matches!(name.as_str(), "gzip" | "x-gzip" | "*") && !refused
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    fn item(path: &str) -> FeedItem {
+        FeedItem::new(
+            path.into(),
+            format!("https://gitlab.com/{path}"),
+            "Acme Corp".into(),
+            "acme-corp".into(),
+            Utc.with_ymd_and_hms(2026, 3, 1, 9, 30, 0).unwrap(),
+        )
+    }
+
+    #[test]
+    fn items_carry_the_fields_catalogs_read() {
+        let feed = Feed::new(vec![item("acme-corp")]);
+        let json: serde_json::Value = serde_json::from_slice(&feed.body).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!([{
+                "namespace_path": "acme-corp",
+                "namespace_url": "https://gitlab.com/acme-corp",
+                "partner_name": "Acme Corp",
+                "partner_slug": "acme-corp",
+                "verification_level": "gitlab_partner_maintained",
+                "verified_at": "2026-03-01T09:30:00Z"
+            }])
+        );
+    }
+
+    #[test]
+    fn the_same_namespaces_in_any_order_give_the_same_etag() {
+        let a = Feed::new(vec![item("b-corp"), item("a-corp")]);
+        let b = Feed::new(vec![item("a-corp"), item("b-corp")]);
+        assert_eq!(a.body, b.body);
+        assert_eq!(a.etag, b.etag);
+        assert_ne!(a.etag, Feed::new(vec![item("a-corp")]).etag);
+        assert!(a.etag.starts_with("W/\""));
+    }
+
+    #[test]
+    fn if_none_match_accepts_lists_weak_and_strong_forms_and_star() {
+        let feed = Feed::new(vec![item("acme-corp")]);
+        let strong = feed.etag.trim_start_matches("W/").to_owned();
+        assert!(feed.matches(&feed.etag));
+        assert!(feed.matches(&strong));
+        assert!(feed.matches(&format!("\"other\", {}", feed.etag)));
+        assert!(feed.matches("*"));
+        assert!(!feed.matches("\"other\""));
+        assert!(!feed.matches(""));
+    }
+
+    #[test]
+    fn the_compressed_body_is_the_same_json() {
+        use std::io::Read;
+        let feed = Feed::new(vec![item("acme-corp"), item("beta")]);
+        let mut json = Vec::new();
+        flate2::read::GzDecoder::new(&feed.gzip[..])
+            .read_to_end(&mut json)
+            .unwrap();
+        assert_eq!(json, feed.body);
+    }
+
+    #[test]
+    fn gzip_is_sent_only_to_clients_that_take_it() {
+        for (header, takes) in [
+            ("gzip", true),
+            ("gzip, deflate, br", true),
+            ("br;q=1.0, gzip;q=0.8", true),
+            ("*", true),
+            ("identity", false),
+            ("gzip;q=0", false),
+            ("br", false),
+            ("", false),
+        ] {
+            assert_eq!(accepts_gzip(header), takes, "{header:?}");
+        }
+    }
+
+    #[test]
+    fn an_empty_feed_is_an_empty_array() {
+        assert_eq!(&Feed::new(vec![]).body[..], b"[]");
+    }
+}

@@ -1,0 +1,331 @@
+//! The staff verification queue: `GET /admin/namespaces`, the evidence at
+//! `GET /admin/namespaces/{id}`, and `POST /admin/namespaces/{id}/verify`
+//! (also `/reject`, with a reason the partner receives).
+
+use askama::Template;
+use axum::{
+    Form, Router,
+    extract::{Path, Query, State},
+    response::{IntoResponse, Redirect, Response},
+    routing::{get, post},
+};
+use serde::Deserialize;
+
+use super::paging;
+use crate::{
+    accounts::{guard::StaffUser, session},
+    audit,
+    dates::When,
+    error::{AppError, AppResult},
+    namespaces::{NamespaceState, emails},
+    organizations::emails as org_emails,
+    state::AppState,
+    views::{Layout, Page},
+};
+
+const PER_PAGE: i64 = 50;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/namespaces", get(queue))
+        .route("/admin/namespaces/{id}", get(review))
+        .route("/admin/namespaces/{id}/verify", post(verify))
+        .route("/admin/namespaces/{id}/reject", post(reject))
+}
+
+#[derive(Deserialize, Default)]
+pub struct QueueQuery {
+    #[serde(default)]
+    pub state: String,
+    pub page: Option<i64>,
+}
+
+pub struct QueueRow {
+    pub id: i64,
+    pub url: String,
+    pub company: String,
+    pub state: NamespaceState,
+    pub registered: When,
+}
+
+#[derive(Template)]
+#[template(path = "admin/namespaces.html")]
+pub struct QueuePage {
+    pub layout: Layout,
+    pub rows: Vec<QueueRow>,
+    /// The filter: a state, `all`, or empty for those waiting.
+    pub filter: String,
+    pub states: [NamespaceState; 4],
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+}
+
+async fn queue(
+    State(state): State<AppState>,
+    StaffUser(staff): StaffUser,
+    Query(q): Query<QueueQuery>,
+) -> AppResult<Page<QueuePage>> {
+    let now = state.clock.now();
+    let filter = match q.state.as_str() {
+        "all" => "all".to_owned(),
+        s => s
+            .parse::<NamespaceState>()
+            .map_or(String::new(), |s| s.as_str().to_owned()),
+    };
+    let wanted: Option<&str> = match filter.as_str() {
+        "all" => None,
+        "" => Some("pending"),
+        s => Some(s),
+    };
+    let total = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from namespaces where $1::text is null or state = $1"#,
+        wanted
+    )
+    .fetch_one(&state.pool)
+    .await?;
+    let (page, pages, offset) = paging(q.page, total, PER_PAGE);
+    // Waiting registrations oldest first; decided ones newest first.
+    let rows = sqlx::query!(
+        r#"select n.id, n.url, n.state, n.created_at, p.company_name
+             from namespaces n join partners p on p.id = n.partner_id
+            where $1::text is null or n.state = $1
+            order by n.state <> 'pending',
+                     case when n.state = 'pending' then n.created_at end asc,
+                     n.created_at desc, n.id
+            limit $2 offset $3"#,
+        wanted,
+        PER_PAGE,
+        offset
+    )
+    .fetch_all(&state.pool)
+    .await?
+    .into_iter()
+    .map(|r| QueueRow {
+        id: r.id,
+        url: r.url,
+        company: r.company_name,
+        state: r.state.parse().unwrap_or(NamespaceState::Pending),
+        registered: When::new(now, r.created_at),
+    })
+    .collect();
+    Ok(Page(QueuePage {
+        layout: Layout::for_visitor(&staff.visitor, "Namespaces", "admin"),
+        rows,
+        filter,
+        states: NamespaceState::ALL,
+        total,
+        page,
+        pages,
+    }))
+}
+
+pub struct Sibling {
+    pub id: i64,
+    pub url: String,
+    pub state: NamespaceState,
+}
+
+#[derive(Template)]
+#[template(path = "admin/namespace.html")]
+pub struct ReviewPage {
+    pub layout: Layout,
+    pub id: i64,
+    pub url: String,
+    pub host: String,
+    pub state: NamespaceState,
+    pub reason: Option<String>,
+    pub registered: When,
+    pub registered_by: Option<(String, String)>,
+    pub decided: Option<When>,
+    pub decided_by: Option<String>,
+    pub company: String,
+    pub application_id: Option<i64>,
+    pub application_state: String,
+    pub website: String,
+    pub components: i64,
+    pub others: Vec<Sibling>,
+}
+
+async fn review(
+    State(state): State<AppState>,
+    StaffUser(staff): StaffUser,
+    Path(id): Path<i64>,
+) -> AppResult<Page<ReviewPage>> {
+    let now = state.clock.now();
+    let r = sqlx::query!(
+        r#"select n.id, n.partner_id, n.url, n.host, n.state, n.reason, n.created_at, n.decided_at,
+                  p.company_name, a.id as "application_id?", a.state as "application_state?",
+                  a.website as "website?", ru.name as "registered_name?", ru.email as "registered_email?",
+                  du.name as "decided_name?",
+                  (select count(*) from components c where c.namespace_id = n.id) as "components!"
+             from namespaces n
+             join partners p on p.id = n.partner_id
+             left join applications a on a.partner_id = n.partner_id
+             left join users ru on ru.id = n.registered_by
+             left join users du on du.id = n.decided_by
+            where n.id = $1"#,
+        id
+    )
+    .fetch_optional(&state.pool)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let others = sqlx::query!(
+        "select id, url, state from namespaces where partner_id = $1 and id <> $2 order by created_at desc limit 20",
+        r.partner_id,
+        id
+    )
+    .fetch_all(&state.pool)
+    .await?
+    .into_iter()
+    .map(|o| Sibling {
+        id: o.id,
+        url: o.url,
+        state: o.state.parse().unwrap_or(NamespaceState::Pending),
+    })
+    .collect();
+    Ok(Page(ReviewPage {
+        layout: Layout::for_visitor(&staff.visitor, format!("Namespace {}", r.url), "admin"),
+        id: r.id,
+        url: r.url,
+        host: r.host,
+        state: r.state.parse().unwrap_or(NamespaceState::Pending),
+        reason: r.reason,
+        registered: When::new(now, r.created_at),
+        registered_by: r.registered_name.zip(r.registered_email),
+        decided: r.decided_at.map(|d| When::new(now, d)),
+        decided_by: r.decided_name,
+        company: r.company_name,
+        application_id: r.application_id,
+        application_state: r.application_state.unwrap_or_default(),
+        website: r.website.unwrap_or_default(),
+        components: r.components,
+        others,
+    }))
+}
+
+#[derive(Deserialize)]
+struct Decision {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn verify(
+    state: State<AppState>,
+    staff: StaffUser,
+    id: Path<i64>,
+    Form(d): Form<Decision>,
+) -> AppResult<Response> {
+    decide(state, staff, id, NamespaceState::Verified, d.reason).await
+}
+
+async fn reject(
+    state: State<AppState>,
+    staff: StaffUser,
+    id: Path<i64>,
+    Form(d): Form<Decision>,
+) -> AppResult<Response> {
+    decide(state, staff, id, NamespaceState::Rejected, d.reason).await
+}
+
+/// Verifies or rejects a pending registration; a rejection needs a reason.
+/// The partner's admins are emailed, the change audited.
+async fn decide(
+    State(state): State<AppState>,
+    StaffUser(staff): StaffUser,
+    Path(id): Path<i64>,
+    to: NamespaceState,
+    reason: String,
+) -> AppResult<Response> {
+    let reason = reason.trim().replace("\r\n", "\n");
+    if to == NamespaceState::Rejected && reason.chars().count() < 5 {
+        return Err(AppError::Conflict(
+            "Give a reason (at least a few words): the partner receives it by email.".into(),
+        ));
+    }
+    if reason.chars().count() > 4000 {
+        return Err(AppError::Conflict(
+            "Keep the reason under 4000 characters.".into(),
+        ));
+    }
+    let now = state.clock.now();
+    let mut tx = state.pool.begin().await?;
+    let ns = sqlx::query!(
+        r#"select n.partner_id, n.url, n.state, a.state as "application_state?"
+             from namespaces n left join applications a on a.partner_id = n.partner_id
+            where n.id = $1 for update of n"#,
+        id
+    )
+    .fetch_optional(&mut *tx)
+    .await?
+    .ok_or(AppError::NotFound)?;
+    let from: NamespaceState = ns.state.parse().unwrap_or(NamespaceState::Pending);
+    if !from.is_decidable() {
+        return Err(AppError::Conflict(format!(
+            "{} was already decided: it is {}.",
+            ns.url,
+            from.label().to_lowercase()
+        )));
+    }
+    if to == NamespaceState::Verified && ns.application_state.as_deref() != Some("approved") {
+        return Err(AppError::Conflict(
+            "This partner is not an approved partner in good standing, so its namespace cannot be verified now.".into(),
+        ));
+    }
+    let note = (!reason.is_empty()).then_some(reason.as_str());
+    sqlx::query!(
+        "update namespaces
+            set state = $2, reason = $3, decided_at = $4, decided_by = $5,
+                verified_at = case when $2 = 'verified' then $4 else verified_at end
+          where id = $1",
+        id,
+        to.as_str(),
+        note,
+        now,
+        staff.user().id
+    )
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        now,
+        &staff.actor(),
+        audit::Entry {
+            action: if to == NamespaceState::Verified {
+                "namespace.verified"
+            } else {
+                "namespace.rejected"
+            },
+            partner_id: Some(ns.partner_id),
+            subject: Some(("namespace", id)),
+            before: Some(serde_json::json!({ "state": from.as_str(), "url": ns.url })),
+            after: Some(serde_json::json!({ "state": to.as_str(), "reason": note })),
+        },
+    )
+    .await?;
+    let admins = org_emails::admins(&mut tx, ns.partner_id).await?;
+    org_emails::send_each(&mut tx, now, &admins, |name| match to {
+        NamespaceState::Verified => {
+            let notice = emails::verified(&state.config, name, &ns.url, id);
+            match note {
+                Some(n) => notice.paragraph(format!("Note from the alliance team: {n}")),
+                None => notice,
+            }
+        }
+        _ => emails::rejected(&state.config, name, &ns.url, &reason),
+    })
+    .await?;
+    session::set_flash(
+        &mut tx,
+        staff.session.id,
+        &format!(
+            "{} is {}. The partner's admins were emailed.",
+            ns.url,
+            to.label().to_lowercase()
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    state.directory.invalidate();
+    Ok(Redirect::to(&format!("/admin/namespaces/{id}")).into_response())
+}
