@@ -102,6 +102,30 @@ fn steps(scale: Scale) -> Vec<Step> {
             sql: COMPONENTS,
         },
         Step {
+            label: "NFR licenses",
+            rows: partners,
+            batch: 5_000,
+            sql: LICENSES,
+        },
+        Step {
+            label: "license terms",
+            rows: partners,
+            batch: 5_000,
+            sql: LICENSE_TERMS,
+        },
+        Step {
+            label: "license history",
+            rows: partners,
+            batch: 5_000,
+            sql: LICENSE_EVENTS,
+        },
+        Step {
+            label: "component issues",
+            rows: scale.of(1_000_000),
+            batch: 50_000,
+            sql: ISSUES,
+        },
+        Step {
             label: "directory logos",
             rows: partners,
             batch: 5_000,
@@ -253,6 +277,104 @@ select n.partner_id, n.id, n.path || '/' || c.slug, c.name,
  where n.partner_id between $3 + $1 and $3 + $2 and n.state = 'verified'
 "#;
 
+/// Two licenses per organisation (SaaS and Self-Managed): active or waiting
+/// for approved partners, revoked for suspended ones, refused for the rest.
+const LICENSES: &str = r#"
+insert into licenses (partner_id, product, state, users, purposes, justification, license_key, issued_at, expires_at,
+                      requested_by, requested_at, decided_at, reason, next_reminder_at)
+select a.partner_id, pr.product, l.state, l.users,
+       string_to_array((array['integration_testing','training,integration_testing','demos,integration_testing','training,demos,integration_testing'])[1 + abs(hashtext(a.id || pr.product || 'pu')) % 4], ','),
+       case when l.users > 10 then 'Our QA team of ' || l.users || ' engineers tests the integration against every release.' end,
+       case when l.state in ('active','revoked') then 'NFR-' || upper(substr(md5(a.partner_id || pr.product), 1, 5)) || '-' || upper(substr(md5(a.partner_id || pr.product), 6, 5)) || '-' || upper(substr(md5(a.partner_id || pr.product), 11, 5)) || '-' || upper(substr(md5(a.partner_id || pr.product), 16, 5)) end,
+       case when l.state in ('active','revoked') then l.issued end,
+       case when l.state in ('active','revoked') then l.issued + interval '12 months' end,
+       m.user_id, l.issued - interval '2 hours',
+       case when l.state <> 'pending' then l.issued end,
+       case when l.state = 'rejected' then 'NFR licenses are available to approved partners.'
+            when l.state = 'revoked' then 'The partnership is suspended.' end,
+       case when l.state = 'active' then l.issued + interval '12 months' - interval '30 days' end
+  from applications a
+  join partner_members m on m.partner_id = a.partner_id and m.role = 'owner'
+  cross join (values ('saas'), ('self_managed')) pr(product)
+  cross join lateral (select
+        case when a.state = 'approved' and abs(hashtext(a.id || pr.product || 'pe')) % 8 = 0 then 'pending'
+             when a.state = 'approved' then 'active'
+             when a.state = 'suspended' then 'revoked'
+             else 'rejected' end as state,
+        case when abs(hashtext(a.id || pr.product || 'pe')) % 8 = 0 then 11 + abs(hashtext(a.id || 'u')) % 40
+             else 1 + abs(hashtext(a.id || pr.product || 'u')) % 10 end as users,
+        $4::timestamptz - make_interval(days => 1 + abs(hashtext(a.id || pr.product || 'is')) % 330) as issued) l
+ where a.partner_id between $3 + $1 and $3 + $2
+"#;
+
+const LICENSE_TERMS: &str = r#"
+insert into license_terms (partner_id, license_id, kind, state, users, justification, requested_by, requested_at,
+                           starts_at, expires_at, decided_at, reason)
+select l.partner_id, l.id, 'new',
+       case l.state when 'pending' then 'pending' when 'rejected' then 'rejected' else 'issued' end,
+       l.users, l.justification, l.requested_by, l.requested_at, l.issued_at, l.expires_at, l.decided_at, l.reason
+  from licenses l
+ where l.partner_id between $3 + $1 and $3 + $2
+"#;
+
+const LICENSE_EVENTS: &str = r#"
+insert into license_events (partner_id, license_id, occurred_at, kind, actor, detail, reason)
+select l.partner_id, l.id, e.at, e.kind, e.actor, e.detail, e.reason
+  from licenses l
+  join users u on u.id = l.requested_by
+  cross join lateral (values
+        (l.requested_at, 'requested', u.name, 'Requested for ' || l.users || ' users', null::text),
+        (coalesce(l.decided_at, l.requested_at), case l.state when 'pending' then 'waiting' when 'rejected' then 'rejected' else 'issued' end,
+         case when l.users > 10 then 'Alliance team' else 'Partner Portal' end,
+         case l.state when 'pending' then 'Waiting for a decision by the alliance team'
+                      when 'rejected' then 'Request refused'
+                      else 'Issued for ' || l.users || ' users until ' || to_char(l.expires_at, 'FMDD FMMonth YYYY') end,
+         l.reason)) e(at, kind, actor, detail, reason)
+ where l.partner_id between $3 + $1 and $3 + $2
+"#;
+
+/// A million issues from the tracker over the last two years, a third of
+/// them open; open ones carry the reminders already sent, so the first
+/// scheduler pass sends only what is due now.
+const ISSUES: &str = r#"
+insert into issues (partner_id, source, external_id, iid, project_host, project_path, url, title, labels, severity,
+                    clock_started_at, deadline_at, state, resolved_at, tracker_created_at, tracker_updated_at,
+                    routed_at, first_response_at, last_reminder, next_reminder_at, created_at)
+select i.partner_id, 'tracker', 1000000000 + g, g, 'gitlab.com', i.path, 'https://gitlab.com/' || i.path || '/-/issues/' || g,
+       (array['Pipeline fails on','Wrong exit code with','Timeout when scanning','Cannot parse config in','Memory use grows in','Deprecation warning from','Crash on empty input in','Slow start of'])[1 + abs(hashtext(g || 'ti')) % 8]
+         || ' ' || (array['large repositories','merge trains','self-managed runners','monorepos','protected branches','scheduled pipelines'])[1 + abs(hashtext(g || 'tj')) % 6],
+       array['severity::' || i.sev, 'bug'], i.sev, i.started, i.deadline,
+       case when i.open then 'open' else 'closed' end,
+       case when not i.open then i.started + (i.deadline - i.started) * (0.2 + (abs(hashtext(g || 'rs')) % 100) / 90.0) end,
+       i.started, i.started + interval '1 hour', i.started + interval '1 minute',
+       case when abs(hashtext(g || 'fr')) % 10 < 8 then i.started + interval '2 days' end,
+       case when i.open then r.last end,
+       case when i.open then r.next end,
+       i.started
+  from generate_series($1::bigint, $2::bigint) g
+  cross join lateral (select $3 + 1 + (g - 1) % (select max(id) - $3 from partners) as partner_id,
+                             1 + abs(hashtext(g || 'sv')) % 4 as sev,
+                             g % 3 = 0 as open) b
+  join partners p on p.id = b.partner_id
+  cross join lateral (select b.partner_id, b.sev, b.open,
+                             split_part(p.slug, '-', 1) || '-' || split_part(p.slug, '-', 2) || '-' || p.id
+                               || (array['/sast','/deploy','/metrics'])[1 + g % 3] as path,
+                             case when b.open then $4::timestamptz - make_interval(days => abs(hashtext(g || 'op')) % 60)
+                                  else $4::timestamptz - make_interval(days => 60 + abs(hashtext(g || 'cl')) % 660) end as started) a
+  cross join lateral (select a.*, a.started + make_interval(days => (array[7, 30, 45, 60])[a.sev]) as deadline) i
+  cross join lateral (select
+        case when $4::timestamptz >= i.deadline then 'escalation'
+             when $4::timestamptz >= i.deadline - interval '1 day' then 'day_before'
+             when $4::timestamptz >= i.started + (i.deadline - i.started) * 0.8 then 'four_fifths'
+             when $4::timestamptz >= i.started + (i.deadline - i.started) * 0.5 then 'half' end as last) l
+  cross join lateral (select l.last,
+        case l.last when 'escalation' then null
+                    when 'day_before' then i.deadline
+                    when 'four_fifths' then i.deadline - interval '1 day'
+                    when 'half' then i.started + (i.deadline - i.started) * 0.8
+                    else i.started + (i.deadline - i.started) * 0.5 end as next) r
+"#;
+
 // Approved partners with a verified namespace are listed in the directory;
 // two in three have a generated SVG logo; one in twenty has a change
 // waiting for review.
@@ -378,7 +500,7 @@ pub async fn run(pool: &PgPool, scale: Scale, now: DateTime<Utc>) -> AppResult<S
         bar.finish();
         counts.push((step.label, inserted));
     }
-    for table in ["partners", "users"] {
+    for table in ["partners", "users", "issues"] {
         sqlx::query(&format!(
             "select setval(pg_get_serial_sequence('{table}', 'id'), (select max(id) from {table}))"
         ))

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod error;
 pub mod http;
 pub mod issues;
+pub mod jobs;
 pub mod licenses;
 pub mod listings;
 pub mod mail;

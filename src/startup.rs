@@ -13,6 +13,8 @@ use crate::{
     config::Config,
     db::{self, DbError},
     http::{self, SHUTDOWN_GRACE},
+    issues,
+    jobs::Scheduler,
     listings::Directory,
     mail::Dispatcher,
     state::AppState,
@@ -118,6 +120,8 @@ impl Application {
                 Dispatcher::new(state.pool.clone(), &state.config, state.clock.clone())
                     .map_err(std::io::Error::other)?;
             tasks.spawn(dispatcher.run(shutdown.child_token()));
+            tasks.spawn(Scheduler::new(state.clone()).run(shutdown.child_token()));
+            tasks.spawn(issues::inbox::run(state.clone(), shutdown.child_token()));
         }
 
         tracing::info!(address = %state.config.addr, public_url = %state.config.public_url, "partner portal listening");

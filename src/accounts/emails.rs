@@ -2,10 +2,17 @@
 
 use crate::{config::Config, mail::Notice};
 
-pub fn verify_email(config: &Config, name: &str, token: &str) -> Notice {
+/// `next`: a path of this site to land on after confirming and signing in
+/// (an invitation being accepted, say).
+pub fn verify_email(config: &Config, name: &str, token: &str, next: Option<&str>) -> Notice {
+    let mut link = format!("/verify-email?token={token}");
+    if let Some(next) = next {
+        link.push_str("&next=");
+        link.extend(url::form_urlencoded::byte_serialize(next.as_bytes()));
+    }
     Notice::new("verify_email", "Confirm your email address for the Partner Portal", name)
         .paragraph("Thanks for signing up to the Alliance Partner Portal. Please confirm that this is your email address.")
-        .action("Confirm my email address", config.link(&format!("/verify-email?token={token}")))
+        .action("Confirm my email address", config.link(&link))
         .footnote("The link works once and expires in 48 hours. If you did not sign up, ignore this email.")
 }
 

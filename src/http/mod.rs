@@ -23,7 +23,7 @@ use tracing::Level;
 
 use crate::{
     accounts::{self, csrf, guard, session},
-    applications, listings, namespaces, organizations,
+    applications, audit, issues, licenses, listings, namespaces, organizations,
     state::AppState,
     views::ErrorPage,
 };
@@ -87,6 +87,8 @@ fn public_routes() -> Router<AppState> {
         .merge(accounts::routes::public_router())
         .merge(listings::routes::public_router())
         .merge(namespaces::routes::public_router())
+        .merge(organizations::routes::public_router())
+        .merge(issues::routes::public_router())
 }
 
 /// Pages of anyone signed in, staff or partner: their account.
@@ -101,6 +103,9 @@ fn partner_routes() -> Router<AppState> {
         .merge(applications::routes::partner_router())
         .merge(namespaces::routes::partner_router())
         .merge(listings::routes::partner_router())
+        .merge(licenses::routes::partner_router())
+        .merge(audit::routes::partner_router())
+        .merge(issues::routes::partner_router())
         .route_layer(from_fn(guard::require_partner))
 }
 
@@ -111,6 +116,9 @@ fn staff_routes() -> Router<AppState> {
         .merge(applications::routes::staff_router())
         .merge(namespaces::routes::staff_router())
         .merge(listings::routes::staff_router())
+        .merge(licenses::routes::staff_router())
+        .merge(audit::routes::staff_router())
+        .merge(issues::routes::staff_router())
         .route_layer(from_fn(guard::require_staff))
 }
 

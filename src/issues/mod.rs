@@ -1,14 +1,31 @@
 //! Component issues from the platform's tracker: reading its webhook, their
-//! severity, and the resolution clock with its reminders.
+//! severity, the resolution clock with its reminders, and the pages and
+//! background jobs around them.
 
+pub mod apply;
 pub mod clock;
+pub mod emails;
+pub mod feed;
+pub mod history;
+pub mod inbox;
+pub mod jobs;
+pub mod lists;
+pub mod record;
 pub mod reminders;
+pub mod routes;
+pub mod routing;
+pub mod scorecard;
 pub mod severity;
+pub mod share;
+pub mod sla;
+pub mod triage;
 pub mod webhook;
 
 pub use clock::{
     DeadlineState, clock_start_for, clock_start_for_triage, deadline, effective_severity, state,
 };
+pub use inbox::process_pending;
+pub use jobs::{ReminderReport, run_daily_digest, run_reminders};
 pub use reminders::{Reminder, due_reminder, next_threshold_at};
 pub use severity::{Severity, SlaTable, SlaTableProblem};
 pub use webhook::{

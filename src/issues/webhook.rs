@@ -63,6 +63,8 @@ pub struct IssueEvent {
     pub closed_at: Option<DateTime<Utc>>,
     pub labels: Vec<String>,
     pub project_path: String,
+    /// `project.web_url`, which names the tracker's host.
+    pub project_web_url: Option<String>,
     pub confidential: bool,
     pub severity: Option<Severity>,
     /// `Some(previous severity)` only when this event changed the labels.
@@ -130,6 +132,7 @@ struct IssueHook {
 #[derive(Deserialize)]
 struct Project {
     path_with_namespace: Option<String>,
+    web_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -169,9 +172,11 @@ impl IssueHook {
         let attrs = self
             .object_attributes
             .ok_or(WebhookProblem::MissingField("object_attributes"))?;
-        let project_path = self
+        let (project_path, project_web_url) = self
             .project
-            .and_then(|p| p.path_with_namespace)
+            .map(|p| (p.path_with_namespace, p.web_url))
+            .unwrap_or_default();
+        let project_path = project_path
             .filter(|p| !p.trim().is_empty())
             .ok_or(WebhookProblem::MissingField("project.path_with_namespace"))?;
         let state = match attrs.state.as_deref() {
@@ -240,6 +245,7 @@ impl IssueHook {
             severity: Severity::from_labels(&labels),
             labels,
             project_path,
+            project_web_url,
             confidential,
             previous_severity,
         })

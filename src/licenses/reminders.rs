@@ -61,6 +61,19 @@ pub fn due_expiry_reminder(
     }
 }
 
+/// When the next reminder of a term ending at `expires_at` falls due, after
+/// `last_sent` (or from the start of the term); `None` once the expiry
+/// notice is sent.
+pub fn next_reminder_at(
+    expires_at: DateTime<Utc>,
+    last_sent: Option<ExpiryReminder>,
+) -> Option<DateTime<Utc>> {
+    ExpiryReminder::ALL
+        .into_iter()
+        .find(|r| last_sent.is_none_or(|sent| *r > sent))
+        .map(|r| r.due_at(expires_at))
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -130,6 +143,18 @@ mod tests {
             due_expiry_reminder(e, e + TimeDelta::days(11), Some(Expired)),
             None
         );
+    }
+
+    #[test]
+    fn the_next_reminder_follows_the_last_one_sent() {
+        let e = expiry();
+        assert_eq!(next_reminder_at(e, None), Some(e - TimeDelta::days(30)));
+        assert_eq!(
+            next_reminder_at(e, Some(ThirtyDays)),
+            Some(e - TimeDelta::days(7))
+        );
+        assert_eq!(next_reminder_at(e, Some(SevenDays)), Some(e));
+        assert_eq!(next_reminder_at(e, Some(Expired)), None);
     }
 
     #[test]

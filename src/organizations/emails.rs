@@ -22,6 +22,39 @@ pub fn team_invitation(
         .footnote("The invitation works once and expires in 7 days. If you did not expect it, ignore this email.")
 }
 
+pub fn member_removed(config: &Config, name: &str, company: &str, by: &str) -> Notice {
+    Notice::new("team_member_removed", format!("You no longer have access to {company}"), name)
+        .paragraph(format!("{by} removed you from the team of {company} on the Alliance Partner Portal."))
+        .paragraph("Your account stays: you can sign in, create an organisation of your own, or join another one when invited.")
+        .action("Go to the portal", config.link("/dashboard"))
+        .footnote("If you think this is a mistake, contact an admin of your organisation.")
+}
+
+pub fn role_changed(config: &Config, name: &str, company: &str, role: &str, by: &str) -> Notice {
+    Notice::new(
+        "team_role_changed",
+        format!("Your role in {company} is now {role}"),
+        name,
+    )
+    .paragraph(format!(
+        "{by} changed your role in {company} on the Alliance Partner Portal to {role}."
+    ))
+    .action("See your team", config.link("/team"))
+}
+
+pub fn ownership_transferred(config: &Config, name: &str, company: &str, by: &str) -> Notice {
+    Notice::new("team_ownership_transferred", format!("You are now the owner of {company}"), name)
+        .paragraph(format!("{by} transferred the ownership of {company} on the Alliance Partner Portal to you, and is now an admin."))
+        .paragraph("As the owner you manage the team like an admin, and you alone can transfer the ownership again.")
+        .action("See your team", config.link("/team"))
+}
+
+pub fn member_joined(config: &Config, name: &str, company: &str, who: &str, role: &str) -> Notice {
+    Notice::new("team_member_joined", format!("{who} joined {company}"), name)
+        .paragraph(format!("{who} accepted the invitation and joined {company} on the Alliance Partner Portal as {role}."))
+        .action("See your team", config.link("/team"))
+}
+
 /// The owner and admins of an organisation, as recipients.
 pub async fn admins(
     conn: &mut PgConnection,

@@ -1,7 +1,10 @@
 //! Partner organisations, the tenants: who belongs to which, with what role,
 //! and the transaction that PostgreSQL confines to one organisation.
 
+pub mod acceptance;
 pub mod emails;
+pub mod invitations;
+pub mod members;
 pub mod roles;
 pub mod routes;
 pub mod standing;

@@ -26,6 +26,15 @@ impl MemberRole {
         }
     }
 
+    /// The role in a sentence: "joined as a member", "is now an admin".
+    pub fn phrase(self) -> &'static str {
+        match self {
+            MemberRole::Member => "a member",
+            MemberRole::Admin => "an admin",
+            MemberRole::Owner => "the owner",
+        }
+    }
+
     /// Edits the application and profile, manages the team, requests
     /// licenses, registers namespaces, requests the listing.
     pub fn is_admin(self) -> bool {

@@ -129,9 +129,11 @@ impl FromRequestParts<AppState> for Tenant {
         let PartnerUser(signed_in) = PartnerUser::from_request_parts(parts, state)
             .await
             .map_err(TenantRefusal::Auth)?;
-        let (partner_id, role) = membership(&state.pool, signed_in.user().id)
-            .await
-            .map_err(|e| TenantRefusal::Failed(e.into()))?
+        let (partner_id, role) = signed_in
+            .user()
+            .membership
+            .as_ref()
+            .map(|(id, role)| (*id, role.parse().unwrap_or(MemberRole::Member)))
             .ok_or(TenantRefusal::NoOrganization)?;
         let tx = begin_tenant(&state.pool, partner_id)
             .await

@@ -853,3 +853,38 @@ async fn sign_ins_failures_and_resets_are_audited_without_secrets() {
         .unwrap();
     assert!(!dump.contains(PASSWORD) && !dump.contains("wrong wrong"));
 }
+
+#[tokio::test]
+async fn the_scheduler_removes_expired_sessions_and_old_rate_limit_events() {
+    let app = spawn_app().await;
+    app.partner_user("Ada", "ada@example.com").await;
+    let agent = app.agent();
+    agent.get("/login").await;
+    agent
+        .post(
+            "/login",
+            &[
+                ("email", "ada@example.com"),
+                ("password", "wrong wrong wrong"),
+            ],
+        )
+        .await;
+    let count = |table: &'static str| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, i64>(&format!("select count(*) from {table}"))
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(count("sessions").await, 1);
+    assert!(count("throttle_events").await >= 2);
+
+    partner_portal::jobs::run_at(&app.state, app.clock.now() + Duration::days(2))
+        .await
+        .unwrap();
+
+    assert_eq!(count("sessions").await, 0);
+    assert_eq!(count("throttle_events").await, 0);
+}

@@ -9,11 +9,18 @@ mod smtp;
 
 mod accounts;
 mod applications;
+mod audit;
 mod cli;
+mod demo;
 mod http_basics;
+mod issues;
 mod journeys;
+mod licenses;
 mod listings;
 mod namespaces;
 mod outbox;
 mod shutdown;
 mod startup;
+mod team;
+mod team_journeys;
+mod tenancy;

@@ -45,6 +45,17 @@ pub struct LoginPage {
     pub errors: FormErrors,
 }
 
+impl LoginPage {
+    /// The sign-up link, carrying `next`.
+    pub fn signup_href(&self) -> String {
+        if self.next.is_empty() {
+            return "/signup".to_owned();
+        }
+        let next = url::form_urlencoded::byte_serialize(self.next.as_bytes()).collect::<String>();
+        format!("/signup?next={next}")
+    }
+}
+
 #[derive(Deserialize)]
 struct LoginQuery {
     next: Option<String>,

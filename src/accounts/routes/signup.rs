@@ -4,7 +4,7 @@
 use askama::Template;
 use axum::{
     Form, Router,
-    extract::State,
+    extract::{Query, State},
     response::{IntoResponse, Redirect, Response},
     routing::get,
 };
@@ -13,6 +13,7 @@ use serde::Deserialize;
 use crate::{
     accounts::{
         EmailAddress, NewPassword, emails,
+        guard::safe_next,
         session::Visitor,
         staff::parse_name,
         throttle,
@@ -35,17 +36,37 @@ pub struct SignupPage {
     pub layout: Layout,
     pub name: String,
     pub email: String,
+    /// Where to land after confirming the address and signing in.
+    pub next: String,
     pub errors: FormErrors,
 }
 
-async fn show(visitor: Visitor) -> Response {
+impl SignupPage {
+    /// The sign-in link, carrying `next`.
+    pub fn login_href(&self) -> String {
+        if self.next.is_empty() {
+            return "/login".to_owned();
+        }
+        let next = url::form_urlencoded::byte_serialize(self.next.as_bytes()).collect::<String>();
+        format!("/login?next={next}")
+    }
+}
+
+#[derive(Deserialize)]
+struct NextQuery {
+    next: Option<String>,
+}
+
+async fn show(visitor: Visitor, Query(q): Query<NextQuery>) -> Response {
+    let next = safe_next(q.next.as_deref());
     if visitor.user().is_some() {
-        return Redirect::to("/dashboard").into_response();
+        return Redirect::to(next.as_deref().unwrap_or("/dashboard")).into_response();
     }
     Page(SignupPage {
         layout: Layout::for_visitor(&visitor, "Create your account", "signup"),
         name: String::new(),
         email: String::new(),
+        next: next.unwrap_or_default(),
         errors: FormErrors::default(),
     })
     .into_response()
@@ -59,6 +80,8 @@ pub struct SignupForm {
     email: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    next: String,
 }
 
 #[tracing::instrument(skip_all)]
@@ -79,6 +102,7 @@ async fn submit(
             layout: Layout::for_visitor(&visitor, "Create your account", "signup"),
             name: form.name,
             email: form.email,
+            next: safe_next(Some(&form.next)).unwrap_or_default(),
             errors,
         })
         .into_response());
@@ -105,7 +129,8 @@ async fn submit(
     match inserted {
         Some(user_id) => {
             let token = tokens::issue(&mut tx, now, user_id, Purpose::VerifyEmail).await?;
-            let notice = emails::verify_email(&state.config, &name, &token);
+            let next = safe_next(Some(&form.next));
+            let notice = emails::verify_email(&state.config, &name, &token, next.as_deref());
             mail::enqueue(
                 &mut tx,
                 now,

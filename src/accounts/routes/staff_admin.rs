@@ -48,6 +48,8 @@ pub struct StaffHomePage {
     pub is_admin: bool,
     pub waiting: i64,
     pub late: i64,
+    pub pending_licenses: i64,
+    pub issues: crate::issues::lists::StaffCounts,
     pub pending_namespaces: i64,
     pub pending_listings: i64,
 }
@@ -71,11 +73,13 @@ async fn home(
     .fetch_one(&state.pool)
     .await?;
     let (waiting, late) = (counts.waiting, counts.late);
+    let mut conn = state.pool.acquire().await?;
+    let issues = crate::issues::lists::staff_counts(&mut conn, state.clock.now()).await?;
     let queues = sqlx::query!(
         r#"select (select count(*) from namespaces where state = 'pending') as "namespaces!",
                   (select count(*) from listing_versions where state = 'submitted') as "listings!""#
     )
-    .fetch_one(&state.pool)
+    .fetch_one(&mut *conn)
     .await?;
     Ok(Page(StaffHomePage {
         layout: Layout::for_visitor(&staff.visitor, "Staff console", "admin"),
@@ -83,6 +87,8 @@ async fn home(
         is_admin: staff.user().is_staff_admin(),
         waiting,
         late,
+        pending_licenses: crate::licenses::routes::pending_count(&mut conn).await?,
+        issues,
         pending_namespaces: queues.namespaces,
         pending_listings: queues.listings,
     }))

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use crate::{
     accounts::{
         EmailAddress, emails,
+        guard::safe_next,
         session::{self, Visitor},
         throttle,
         tokens::{self, Purpose},
@@ -132,7 +133,7 @@ async fn resend(
     .await?;
     if let Some(user) = user {
         let token = tokens::issue(&mut tx, now, user.id, Purpose::VerifyEmail).await?;
-        let notice = emails::verify_email(&state.config, &user.name, &token);
+        let notice = emails::verify_email(&state.config, &user.name, &token, None);
         mail::enqueue(
             &mut tx,
             now,
@@ -149,6 +150,8 @@ async fn resend(
 struct VerifyQuery {
     #[serde(default)]
     token: String,
+    /// Where to go once signed in (carried from the sign-up form).
+    next: Option<String>,
 }
 
 async fn verify(
@@ -201,8 +204,13 @@ async fn verify(
         .await?;
     }
     tx.commit().await?;
-    Ok(match signed_in_here {
-        Some(_) => Redirect::to("/dashboard").into_response(),
-        None => Redirect::to("/login?notice=verified").into_response(),
+    let next = safe_next(q.next.as_deref());
+    Ok(match (signed_in_here, next) {
+        (Some(_), next) => Redirect::to(next.as_deref().unwrap_or("/dashboard")).into_response(),
+        (None, Some(next)) => {
+            let next = url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>();
+            Redirect::to(&format!("/login?notice=verified&next={next}")).into_response()
+        }
+        (None, None) => Redirect::to("/login?notice=verified").into_response(),
     })
 }

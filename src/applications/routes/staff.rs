@@ -57,6 +57,8 @@ pub struct Filters {
     pub stage: String,
     pub secure: String,
     pub q: String,
+    /// `oldest` (default), `newest` or `company`.
+    pub sort: String,
     pub page: Option<i64>,
 }
 
@@ -80,6 +82,7 @@ impl Filters {
             .append_pair("stage", &self.stage)
             .append_pair("secure", &self.secure)
             .append_pair("q", &self.q)
+            .append_pair("sort", &self.sort)
             .finish()
     }
 }
@@ -125,7 +128,9 @@ async fn search(
               and ($3::text is null or stages @> array[$3::text])
               and ($4::bool is null or secure_track = $4)
               and ($5::text is null or company_name ilike '%' || $5 || '%')
-            order by submitted_at nulls last, id
+            order by case when $8 = 'company' then lower(company_name) end,
+                     case when $8 = 'newest' then submitted_at end desc nulls last,
+                     submitted_at nulls last, id
             limit $6 offset $7"#,
         f.state(),
         Filters::opt(&f.partner_type),
@@ -133,7 +138,8 @@ async fn search(
         secure,
         Filters::opt(&f.q).map(|q| q.replace('%', "\\%").replace('_', "\\_")),
         limit,
-        offset
+        offset,
+        f.sort.as_str()
     )
     .fetch_all(&state.pool)
     .await?;

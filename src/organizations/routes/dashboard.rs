@@ -10,7 +10,7 @@ use crate::{
     accounts::guard::PartnerUser,
     applications::state::ApplicationState,
     error::AppResult,
-    organizations::{MemberRole, Standing, begin_tenant, tenant::membership},
+    organizations::{MemberRole, Standing, begin_tenant},
     state::AppState,
     views::{Layout, Page},
 };
@@ -109,6 +109,9 @@ pub struct DashboardPage {
     pub done_count: usize,
     pub agreement_outdated: bool,
     pub is_admin: bool,
+    /// "2 active · next expires 12 March 2027, in 47 days".
+    pub licenses: String,
+    pub issues: crate::issues::scorecard::Scorecard,
 }
 
 #[derive(Template)]
@@ -233,7 +236,12 @@ async fn show(
     PartnerUser(user): PartnerUser,
 ) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    let Some((partner_id, role)) = membership(&state.pool, user.user().id).await? else {
+    let membership = user
+        .user()
+        .membership
+        .as_ref()
+        .map(|(id, role)| (*id, role.parse().unwrap_or(MemberRole::Member)));
+    let Some((partner_id, role)) = membership else {
         return Ok(Page(StartPage {
             layout: Layout::for_visitor(&user.visitor, "Welcome", "dashboard"),
             name: user.user().name.clone(),
@@ -246,6 +254,8 @@ async fn show(
         .await?;
     let standing = Standing::load(&mut tx, partner_id).await?;
     let progress = Progress::load(&mut tx).await?;
+    let licenses = crate::licenses::store::summary(&mut tx, state.clock.now()).await?;
+    let issues = crate::issues::scorecard::load(&mut tx, state.clock.now()).await?;
     tx.commit().await?;
     let steps = steps(&standing, &progress);
     Ok(Page(DashboardPage {
@@ -260,6 +270,8 @@ async fn show(
         steps,
         agreement_outdated: standing.is_approved() && !standing.agreement_current,
         is_admin: role >= MemberRole::Admin,
+        licenses,
+        issues,
     })
     .into_response())
 }

@@ -52,6 +52,8 @@ const MAX_SCREENSHOT_HEIGHT: u32 = 4000;
 const PAGE_LOAD_TIMEOUT: Duration = Duration::from_secs(30);
 const SCRIPT_TIMEOUT: Duration = Duration::from_secs(60);
 const DRIVER_START_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long a click waits for the page it leads to.
+const NAVIGATION_WAIT: Duration = Duration::from_secs(10);
 /// How long a journey waits for one of the [`MAX_BROWSERS`] slots.
 const SLOT_TIMEOUT: Duration = Duration::from_secs(300);
 
@@ -194,14 +196,50 @@ impl Browser {
              //input[(@type='submit' or @type='button') and @value={t}]"
         );
         let button = self.visible(&xpath, format_args!("button {text:?}")).await;
+        let page = self.page_root().await;
         check(button.click().await, format_args!("clicking {text:?}"));
+        self.wait_for_next_page(page).await;
     }
 
     /// Clicks the visible link whose text is `text`, and waits for the page.
     pub async fn click_link(&self, text: &str) {
         let xpath = format!("//a[normalize-space()={}]", xpath_literal(text));
         let link = self.visible(&xpath, format_args!("link {text:?}")).await;
+        let page = self.page_root().await;
         check(link.click().await, format_args!("clicking {text:?}"));
+        self.wait_for_next_page(page).await;
+    }
+
+    /// The `<html>` element of the page shown now.
+    async fn page_root(&self) -> Element {
+        check(
+            self.client.find(Locator::Css("html")).await,
+            "finding <html>",
+        )
+    }
+
+    /// A click returns once the browser has dispatched it, possibly before
+    /// the page it leads to (a form post and its redirect) has replaced this
+    /// one: waits until `old` is gone and the new page has loaded. A click
+    /// that leads nowhere gives up waiting after [`NAVIGATION_WAIT`].
+    async fn wait_for_next_page(&self, old: Element) {
+        let deadline = Instant::now() + NAVIGATION_WAIT;
+        while Instant::now() < deadline {
+            match old.tag_name().await {
+                Err(e) if e.is_stale_element_reference() => break,
+                _ => tokio::time::sleep(Duration::from_millis(50)).await,
+            }
+        }
+        while Instant::now() < deadline {
+            let state = self
+                .client
+                .execute("return document.readyState;", vec![])
+                .await;
+            if matches!(state, Ok(Value::String(s)) if s == "complete") {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     /// Ticks the checkbox or radio button whose label reads `label`, as a

@@ -1,6 +1,13 @@
 //! The append-only audit log: who did what, when, from where, before → after.
 //! The table refuses updates and deletes (a trigger), so history cannot be
-//! rewritten by the application either.
+//! rewritten by the application either. Staff read all of it, partner
+//! admins their organisation's entries (`routes`).
+
+mod csv;
+pub mod names;
+pub mod query;
+pub mod routes;
+pub mod view;
 
 use std::net::IpAddr;
 

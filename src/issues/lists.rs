@@ -1,0 +1,183 @@
+//! The lists of issues: the partner's, the staff's with filters, the triage
+//! queue, and the counts on the staff home. Pages fetch one row more than
+//! they show to know whether there is a next page, without counting.
+
+use chrono::{DateTime, Utc};
+use sqlx::PgConnection;
+
+use super::{DeadlineState, Severity, clock, record::reference};
+
+#[derive(Debug, Clone)]
+pub struct ListRow {
+    pub id: i64,
+    pub title: String,
+    pub iid: Option<i64>,
+    pub project_path: Option<String>,
+    pub severity: Option<i16>,
+    pub state: String,
+    pub clock_started_at: Option<DateTime<Utc>>,
+    pub deadline_at: Option<DateTime<Utc>>,
+    pub resolved_at: Option<DateTime<Utc>>,
+    pub confidential: bool,
+    pub first_response_at: Option<DateTime<Utc>>,
+    pub company: Option<String>,
+}
+
+impl ListRow {
+    pub fn severity(&self) -> Option<Severity> {
+        self.severity.and_then(Severity::from_i16)
+    }
+
+    pub fn reference(&self) -> String {
+        reference(self.project_path.as_deref(), self.iid)
+    }
+
+    pub fn deadline_state(&self, now: DateTime<Utc>) -> DeadlineState {
+        clock::state(
+            now,
+            self.clock_started_at,
+            self.deadline_at,
+            self.resolved_at,
+        )
+    }
+}
+
+/// The organisation's issues (tenant transaction): open ones first, most
+/// urgent first; then closed ones, latest first.
+pub async fn for_partner(
+    conn: &mut PgConnection,
+    status: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<ListRow>, sqlx::Error> {
+    sqlx::query_as!(
+        ListRow,
+        r#"select id, title, iid, project_path, severity, state, clock_started_at, deadline_at,
+                  resolved_at, confidential, first_response_at, null::text as company
+             from issues
+            where ($1::text is null or state = $1)
+            order by state <> 'open', case when state = 'open' then deadline_at end nulls last,
+                     resolved_at desc, id desc
+            limit $2 offset $3"#,
+        status,
+        limit,
+        offset
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Filters of the staff list; `None` means any.
+#[derive(Debug, Default, Clone)]
+pub struct StaffFilter {
+    pub partner_id: Option<i64>,
+    /// 1 to 4, or 0 for "no severity yet".
+    pub severity: Option<i16>,
+    /// `open`, `closed` or `triage` (waiting for a partner); `None`: all.
+    pub state: Option<String>,
+    pub overdue: bool,
+}
+
+/// Issues matching the filter, the soonest deadline first (the order the
+/// deadline indexes keep, so a page stays cheap among a million issues).
+pub async fn for_staff(
+    conn: &mut PgConnection,
+    filter: &StaffFilter,
+    now: DateTime<Utc>,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<ListRow>, sqlx::Error> {
+    sqlx::query_as!(
+        ListRow,
+        r#"select i.id, i.title, i.iid, i.project_path, i.severity, i.state, i.clock_started_at,
+                  i.deadline_at, i.resolved_at, i.confidential, i.first_response_at,
+                  p.company_name as "company?"
+             from issues i left join partners p on p.id = i.partner_id
+            where ($1::bigint is null or i.partner_id = $1)
+              and ($2::smallint is null or ($2 = 0 and i.severity is null) or i.severity = $2)
+              and ($3::text is null
+                   or ($3 = 'open' and i.state = 'open')
+                   or ($3 = 'closed' and i.state = 'closed')
+                   or ($3 = 'triage' and i.partner_id is null and i.state = 'open'))
+              and (not $4 or (i.state = 'open' and i.deadline_at <= $5))
+            order by i.deadline_at nulls last, i.id
+            limit $6 offset $7"#,
+        filter.partner_id,
+        filter.severity,
+        filter.state,
+        filter.overdue,
+        now,
+        limit,
+        offset
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// Open issues waiting for a partner, oldest first.
+pub async fn triage_queue(
+    conn: &mut PgConnection,
+    limit: i64,
+    offset: i64,
+) -> Result<Vec<ListRow>, sqlx::Error> {
+    sqlx::query_as!(
+        ListRow,
+        r#"select id, title, iid, project_path, severity, state, clock_started_at, deadline_at,
+                  resolved_at, confidential, first_response_at, null::text as company
+             from issues
+            where partner_id is null and state = 'open'
+            order by created_at, id
+            limit $1 offset $2"#,
+        limit,
+        offset
+    )
+    .fetch_all(conn)
+    .await
+}
+
+/// The staff home's numbers.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct StaffCounts {
+    pub open: i64,
+    pub overdue: i64,
+    /// Open and waiting for a partner or a severity.
+    pub untriaged: i64,
+}
+
+pub async fn staff_counts(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+) -> Result<StaffCounts, sqlx::Error> {
+    let r = sqlx::query!(
+        r#"select count(*) as "open!",
+                  count(*) filter (where deadline_at <= $1) as "overdue!",
+                  count(*) filter (where partner_id is null or severity is null) as "untriaged!"
+             from issues where state = 'open'"#,
+        now
+    )
+    .fetch_one(conn)
+    .await?;
+    Ok(StaffCounts {
+        open: r.open,
+        overdue: r.overdue,
+        untriaged: r.untriaged,
+    })
+}
+
+/// Approved partners (to assign an issue to), or also suspended ones (to
+/// filter by).
+pub async fn partner_choices(
+    conn: &mut PgConnection,
+    assignable_only: bool,
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    let rows = sqlx::query!(
+        "select p.id, p.company_name from partners p join applications a on a.partner_id = p.id
+          where a.state = 'approved' or (not $1 and a.state = 'suspended')
+          order by lower(p.company_name), p.id
+          limit 2000",
+        assignable_only
+    )
+    .fetch_all(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.company_name)).collect())
+}

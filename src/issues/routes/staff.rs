@@ -1,0 +1,183 @@
+//! Staff lists: every issue with filters (`/admin/issues`), the triage queue
+//! (`/admin/issues/triage`) and the partners' scorecards
+//! (`/admin/issues/scorecards`).
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::{Query, State},
+    routing::get,
+};
+use serde::Deserialize;
+use url::form_urlencoded;
+
+use super::view::{self, IssueLine, Pager};
+use crate::{
+    accounts::guard::StaffUser,
+    error::AppResult,
+    issues::{
+        lists::{self, StaffFilter},
+        scorecard::{self, PartnerScore},
+    },
+    state::AppState,
+    views::{Layout, Page},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/issues", get(list))
+        .route("/admin/issues/triage", get(triage))
+        .route("/admin/issues/scorecards", get(scorecards))
+}
+
+#[derive(Deserialize, Default, Clone)]
+pub struct ListQuery {
+    #[serde(default)]
+    partner: String,
+    #[serde(default)]
+    severity: String,
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    overdue: String,
+    page: Option<String>,
+}
+
+impl ListQuery {
+    /// Unknown values are read as "any", so a hand-edited address still
+    /// shows a list.
+    fn filter(&self) -> StaffFilter {
+        StaffFilter {
+            partner_id: self.partner.trim().parse().ok(),
+            severity: match self.severity.trim() {
+                "none" => Some(0),
+                s => s.parse().ok().filter(|n| (1..=4).contains(n)),
+            },
+            // Open issues unless asked otherwise.
+            state: match self.state.as_str() {
+                "" => Some("open".to_owned()),
+                "all" => None,
+                s @ ("open" | "closed" | "triage") => Some(s.to_owned()),
+                _ => None,
+            },
+            overdue: self.overdue == "on",
+        }
+    }
+
+    fn href(&self, page: i64) -> String {
+        let query: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("partner", &self.partner)
+            .append_pair("severity", &self.severity)
+            .append_pair("state", &self.state)
+            .append_pair("overdue", &self.overdue)
+            .append_pair("page", &page.to_string())
+            .finish();
+        format!("/admin/issues?{query}")
+    }
+}
+
+#[derive(Template)]
+#[template(path = "admin/issues/list.html")]
+pub struct StaffIssuesPage {
+    pub layout: Layout,
+    pub lines: Vec<IssueLine>,
+    pub pager: Pager,
+    pub partners: Vec<(i64, String)>,
+    pub partner: String,
+    pub severity: String,
+    pub state: String,
+    pub overdue: bool,
+}
+
+async fn list(
+    State(state): State<AppState>,
+    StaffUser(staff): StaffUser,
+    Query(query): Query<ListQuery>,
+) -> AppResult<Page<StaffIssuesPage>> {
+    let now = state.clock.now();
+    let page = view::page_number(query.page.as_deref());
+    let mut conn = state.pool.acquire().await?;
+    let filter = query.filter();
+    let mut rows = lists::for_staff(
+        &mut conn,
+        &filter,
+        now,
+        view::PER_PAGE + 1,
+        view::offset(page),
+    )
+    .await?;
+    let pager = Pager::new(&mut rows, page, |p| query.href(p));
+    let partners = lists::partner_choices(&mut conn, false).await?;
+    Ok(Page(StaffIssuesPage {
+        layout: Layout::for_visitor(&staff.visitor, "Issues", "admin"),
+        lines: rows.into_iter().map(|r| IssueLine::new(r, now)).collect(),
+        pager,
+        partners,
+        partner: filter.partner_id.map(|p| p.to_string()).unwrap_or_default(),
+        severity: query.severity.clone(),
+        state: filter.state.unwrap_or_else(|| "all".to_owned()),
+        overdue: filter.overdue,
+    }))
+}
+
+#[derive(Deserialize, Default)]
+pub struct PageQuery {
+    page: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/issues/triage.html")]
+pub struct TriagePage {
+    pub layout: Layout,
+    pub lines: Vec<IssueLine>,
+    pub pager: Pager,
+}
+
+async fn triage(
+    State(state): State<AppState>,
+    StaffUser(staff): StaffUser,
+    Query(query): Query<PageQuery>,
+) -> AppResult<Page<TriagePage>> {
+    let now = state.clock.now();
+    let page = view::page_number(query.page.as_deref());
+    let mut conn = state.pool.acquire().await?;
+    let mut rows = lists::triage_queue(&mut conn, view::PER_PAGE + 1, view::offset(page)).await?;
+    let pager = Pager::new(&mut rows, page, |p| {
+        format!("/admin/issues/triage?page={p}")
+    });
+    Ok(Page(TriagePage {
+        layout: Layout::for_visitor(&staff.visitor, "Triage queue", "admin"),
+        lines: rows.into_iter().map(|r| IssueLine::new(r, now)).collect(),
+        pager,
+    }))
+}
+
+#[derive(Template)]
+#[template(path = "admin/issues/scorecards.html")]
+pub struct ScorecardsPage {
+    pub layout: Layout,
+    pub scores: Vec<PartnerScore>,
+    pub pager: Pager,
+    pub window_days: i64,
+}
+
+async fn scorecards(
+    State(state): State<AppState>,
+    StaffUser(staff): StaffUser,
+    Query(query): Query<PageQuery>,
+) -> AppResult<Page<ScorecardsPage>> {
+    let now = state.clock.now();
+    let page = view::page_number(query.page.as_deref());
+    let mut conn = state.pool.acquire().await?;
+    let mut scores =
+        scorecard::per_partner(&mut conn, now, view::PER_PAGE + 1, view::offset(page)).await?;
+    let pager = Pager::new(&mut scores, page, |p| {
+        format!("/admin/issues/scorecards?page={p}")
+    });
+    Ok(Page(ScorecardsPage {
+        layout: Layout::for_visitor(&staff.visitor, "Partner scorecards", "admin"),
+        scores,
+        pager,
+        window_days: scorecard::WINDOW_DAYS,
+    }))
+}

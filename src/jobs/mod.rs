@@ -1,0 +1,135 @@
+//! The background scheduler: one loop per portal instance that runs the
+//! registered jobs in order, once at start and then every
+//! `PORTAL_SCHEDULER_INTERVAL_SECS`, until shutdown.
+//!
+//! A job only decides and enqueues: it claims its work with `FOR UPDATE SKIP
+//! LOCKED` and records what it has done under a unique key (`insert … on
+//! conflict do nothing`) in the same transaction as its emails, so running it
+//! twice, on two instances at once or after a crash has one effect. Jobs take
+//! `now` as a parameter; tests call [`run_at`] with a moved clock instead of
+//! waiting.
+//!
+//! To add a job, write `async fn my_job(state: &AppState, now: DateTime<Utc>)
+//! -> AppResult<usize>` in its area, a one-line wrapper below that boxes its
+//! future, and an entry in [`JOBS`].
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use futures_util::future::BoxFuture;
+use tokio_util::sync::CancellationToken;
+
+use crate::{error::AppResult, licenses, state::AppState};
+
+/// A job's run at `now`: how many things it did (for the logs).
+pub type JobFn = for<'a> fn(&'a AppState, DateTime<Utc>) -> BoxFuture<'a, AppResult<usize>>;
+
+pub struct Job {
+    pub name: &'static str,
+    pub run: JobFn,
+}
+
+/// Every job, in the order they run on each pass.
+pub const JOBS: &[Job] = &[
+    Job {
+        name: "license expiry reminders",
+        run: license_expiry_reminders,
+    },
+    Job {
+        name: "issue reminders and escalations",
+        run: issue_reminders,
+    },
+    Job {
+        name: "daily digest of overdue issues",
+        run: issue_digest,
+    },
+    Job {
+        name: "housekeeping",
+        run: housekeeping,
+    },
+];
+
+fn issue_reminders(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult<usize>> {
+    Box::pin(async move {
+        let report = crate::issues::jobs::run_reminders(state, now).await?;
+        Ok(report.reminders + report.escalations)
+    })
+}
+
+fn issue_digest(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult<usize>> {
+    Box::pin(async move {
+        Ok(usize::from(
+            crate::issues::jobs::run_daily_digest(state, now).await?,
+        ))
+    })
+}
+
+/// Removes sessions past their limits and rate-limit events past any window.
+fn housekeeping(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult<usize>> {
+    Box::pin(async move {
+        let mut conn = state.pool.acquire().await?;
+        let sessions = crate::accounts::session::prune(&mut conn, &state.config, now).await?;
+        let events = crate::accounts::throttle::prune(&mut conn, now).await?;
+        Ok((sessions + events) as usize)
+    })
+}
+
+fn license_expiry_reminders(
+    state: &AppState,
+    now: DateTime<Utc>,
+) -> BoxFuture<'_, AppResult<usize>> {
+    Box::pin(licenses::reminder_job::send_expiry_reminders(state, now))
+}
+
+/// One pass at the clock's time.
+pub async fn run_once(state: &AppState) -> AppResult<()> {
+    run_at(state, state.clock.now()).await
+}
+
+/// One pass at `now`: every job runs even if an earlier one fails; the first
+/// failure is returned after all have run.
+pub async fn run_at(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
+    let mut first_error = None;
+    for job in JOBS {
+        match (job.run)(state, now).await {
+            Ok(0) => {}
+            Ok(done) => tracing::info!(job = job.name, done, "scheduler: job done"),
+            Err(e) => {
+                tracing::warn!(job = job.name, error = %e, "scheduler: job failed; retrying next pass");
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    first_error.map_or(Ok(()), Err)
+}
+
+pub struct Scheduler {
+    state: AppState,
+    interval: Duration,
+}
+
+impl Scheduler {
+    pub fn new(state: AppState) -> Self {
+        let interval = state.config.scheduler_interval;
+        Self { state, interval }
+    }
+
+    /// Runs a pass now and then every interval until `shutdown`. A pass cut
+    /// short by shutdown rolls back its open transaction, whose work the
+    /// next pass (on any instance) picks up.
+    pub async fn run(self, shutdown: CancellationToken) {
+        let mut ticks = tokio::time::interval(self.interval);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = ticks.tick() => {}
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = run_once(&self.state) => {}
+            }
+        }
+        tracing::info!("scheduler stopped");
+    }
+}

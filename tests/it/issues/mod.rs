@@ -1,0 +1,13 @@
+//! Component issues: the webhook, routing, deadlines, reminders, the partner
+//! and staff pages, the calendar feed.
+
+mod calendar;
+mod deadlines;
+mod journey;
+mod partner;
+mod reminders;
+mod routing;
+mod scale;
+mod staff;
+mod support;
+mod webhook;

@@ -1,0 +1,206 @@
+//! The tenancy foundation checked in PostgreSQL itself, without the
+//! application's own filters: every table with a `partner_id` has row-level
+//! security enabled and forced, the tenant role can bypass nothing, and one
+//! organisation's transaction reads and writes nothing of another's. The
+//! list of tables comes from the catalog, so a new tenant table is covered
+//! the day it is added.
+
+use sqlx::{PgPool, Postgres, Transaction};
+
+use crate::{fixtures, helpers::spawn_app};
+
+/// Every base table in `public` with a `partner_id` column.
+async fn tenant_tables(pool: &PgPool) -> Vec<String> {
+    sqlx::query_scalar(
+        "select c.table_name::text
+           from information_schema.columns c
+           join information_schema.tables t
+             on t.table_schema = c.table_schema and t.table_name = c.table_name
+          where c.table_schema = 'public' and c.column_name = 'partner_id'
+            and t.table_type = 'BASE TABLE'
+          order by 1",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
+async fn count(tx: &mut Transaction<'_, Postgres>, sql: &str, partner_id: Option<i64>) -> i64 {
+    let query = sqlx::query_scalar::<_, i64>(sql);
+    let query = match partner_id {
+        Some(id) => query.bind(id),
+        None => query,
+    };
+    query.fetch_one(&mut **tx).await.unwrap()
+}
+
+/// A transaction as the tenant role, for `partner_id` if given.
+async fn as_tenant(pool: &PgPool, partner_id: Option<i64>) -> Transaction<'static, Postgres> {
+    let mut tx = pool.begin().await.unwrap();
+    sqlx::query("set local role portal_tenant")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    if let Some(id) = partner_id {
+        sqlx::query("select set_config('portal.partner_id', $1, true)")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+    }
+    tx
+}
+
+#[tokio::test]
+async fn every_tenant_table_has_row_level_security_enabled_and_forced() {
+    let app = spawn_app().await;
+    let tables = tenant_tables(&app.pool).await;
+    for known in [
+        "partner_members",
+        "partner_invitations",
+        "applications",
+        "audit_log",
+    ] {
+        assert!(
+            tables.iter().any(|t| t == known),
+            "the catalog query finds {known}"
+        );
+    }
+
+    for table in tables.iter().chain(&["partners".to_owned()]) {
+        let (enabled, forced): (bool, bool) = sqlx::query_as(
+            "select relrowsecurity, relforcerowsecurity from pg_class
+              where oid = format('public.%I', $1::text)::regclass",
+        )
+        .bind(table)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        assert!(enabled, "{table}: row-level security is not enabled");
+        assert!(forced, "{table}: row-level security is not forced");
+        let policies: i64 = sqlx::query_scalar(
+            "select count(*) from pg_policies
+              where schemaname = 'public' and tablename = $1 and 'portal_tenant' = any(roles)",
+        )
+        .bind(table)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        assert!(policies >= 1, "{table}: no policy for portal_tenant");
+    }
+
+    let (superuser, bypass): (bool, bool) = sqlx::query_as(
+        "select rolsuper, rolbypassrls from pg_roles where rolname = 'portal_tenant'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(
+        !superuser && !bypass,
+        "portal_tenant must not be superuser or BYPASSRLS"
+    );
+    let owned: Vec<String> = sqlx::query_scalar(
+        "select c.relname::text from pg_class c join pg_roles r on r.oid = c.relowner
+          where r.rolname = 'portal_tenant'",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(owned.is_empty(), "portal_tenant owns {owned:?}");
+}
+
+#[tokio::test]
+async fn row_level_security_holds_on_its_own() {
+    let app = spawn_app().await;
+    let (acme_owner, a) = fixtures::approved_partner(&app, "Acme Corp", "ada@acme.test").await;
+    acme_owner.get("/team").await;
+    acme_owner
+        .post(
+            "/team/invitations",
+            &[("email", "bob@acme.test"), ("role", "member")],
+        )
+        .await
+        .assert_redirect("/team");
+    let (_, b) = fixtures::organisation(&app, "Globex", "gina@globex.test").await;
+    app.partner_user("Zed", "zed@nowhere.test").await;
+    let zed: i64 = sqlx::query_scalar("select id from users where email = 'zed@nowhere.test'")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let tables = tenant_tables(&app.pool).await;
+
+    // Organisation A has rows in the tables its pages filled.
+    let mut privileged = app.pool.begin().await.unwrap();
+    for table in [
+        "partner_members",
+        "partner_invitations",
+        "applications",
+        "agreement_acceptances",
+        "audit_log",
+    ] {
+        let sql = format!("select count(*) from {table} where partner_id = $1");
+        assert!(
+            count(&mut privileged, &sql, Some(a)).await > 0,
+            "{table} has A's rows"
+        );
+    }
+    privileged.rollback().await.unwrap();
+
+    // As B, a raw query asking for A's rows gets none, in every table.
+    let mut tx = as_tenant(&app.pool, Some(b)).await;
+    for table in &tables {
+        let sql = format!("select count(*) from \"{table}\" where partner_id = $1");
+        assert_eq!(
+            count(&mut tx, &sql, Some(a)).await,
+            0,
+            "{table}: B reads A's rows"
+        );
+        let sql = format!("select count(*) from \"{table}\" where partner_id is distinct from $1");
+        assert_eq!(
+            count(&mut tx, &sql, Some(b)).await,
+            0,
+            "{table}: B reads others' rows"
+        );
+    }
+    let sql = "select count(*) from partners where id = $1";
+    assert_eq!(count(&mut tx, sql, Some(a)).await, 0, "partners: B reads A");
+    let changed = sqlx::query("update partner_members set role = 'admin' where partner_id = $1")
+        .bind(a)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    assert_eq!(changed.rows_affected(), 0, "B changes A's members");
+    tx.rollback().await.unwrap();
+
+    // Without a tenant, nothing at all.
+    let mut tx = as_tenant(&app.pool, None).await;
+    for table in tables.iter().chain(&["partners".to_owned()]) {
+        let sql = format!("select count(*) from \"{table}\"");
+        assert_eq!(
+            count(&mut tx, &sql, None).await,
+            0,
+            "{table} without a tenant"
+        );
+    }
+    tx.rollback().await.unwrap();
+
+    // As B, writing a row into A fails.
+    let mut tx = as_tenant(&app.pool, Some(b)).await;
+    let error = sqlx::query(
+        "insert into partner_members (partner_id, user_id, role, created_at) values ($1, $2, 'member', now())",
+    )
+    .bind(a)
+    .bind(zed)
+    .execute(&mut *tx)
+    .await
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("row-level security"), "{error}");
+    tx.rollback().await.unwrap();
+    let joined: i64 = sqlx::query_scalar("select count(*) from partner_members where user_id = $1")
+        .bind(zed)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(joined, 0);
+}
