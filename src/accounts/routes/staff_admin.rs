@@ -79,7 +79,7 @@ async fn home(
         r#"select (select count(*) from namespaces where state = 'pending') as "namespaces!",
                   (select count(*) from listing_versions where state = 'submitted') as "listings!""#
     )
-    .fetch_one(&state.pool)
+    .fetch_one(&mut *conn)
     .await?;
     Ok(Page(StaffHomePage {
         layout: Layout::for_visitor(&staff.visitor, "Staff console", "admin"),
