@@ -87,7 +87,14 @@ pub async fn for_staff(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<ListRow>, sqlx::Error> {
-    sqlx::query_as!(
+    // The optional filters (`$1 is null or …`) make PostgreSQL's generic plan
+    // sort a million issues; a plan made for the actual values reads only the
+    // page it needs (bench: 53 req/s, p99 1.28 s with the generic plan).
+    let mut tx = sqlx::Connection::begin(conn).await?;
+    sqlx::query!("set local plan_cache_mode = force_custom_plan")
+        .execute(&mut *tx)
+        .await?;
+    let rows = sqlx::query_as!(
         ListRow,
         r#"select i.id, i.title, i.iid, i.project_path, i.severity, i.state, i.clock_started_at,
                   i.deadline_at, i.resolved_at, i.confidential, i.first_response_at,
@@ -110,8 +117,10 @@ pub async fn for_staff(
         limit,
         offset
     )
-    .fetch_all(conn)
-    .await
+    .fetch_all(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(rows)
 }
 
 /// Open issues waiting for a partner, oldest first.
