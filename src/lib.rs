@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod dates;
 pub mod db;
+pub mod decisions;
 pub mod demo;
 pub mod error;
 pub mod http;

@@ -418,16 +418,10 @@ async fn decide(
     action: Transition,
     d: Decision,
 ) -> AppResult<Response> {
-    let reason = d.reason.trim().replace("\r\n", "\n");
+    let reason = crate::decisions::staff_reason(&d.reason, true)?;
     let back = format!("/admin/applications/{id}");
     let refuse =
         |message: &str| -> AppResult<Response> { Err(AppError::Conflict(message.to_owned())) };
-    if reason.chars().count() < 5 {
-        return refuse("Give a reason (at least a few words): the partner receives it by email.");
-    }
-    if reason.chars().count() > 4000 {
-        return refuse("Keep the reason under 4000 characters.");
-    }
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
     let app = model::by_id(&mut tx, id).await?.ok_or(AppError::NotFound)?;

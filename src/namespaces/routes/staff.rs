@@ -237,17 +237,7 @@ async fn decide(
     to: NamespaceState,
     reason: String,
 ) -> AppResult<Response> {
-    let reason = reason.trim().replace("\r\n", "\n");
-    if to == NamespaceState::Rejected && reason.chars().count() < 5 {
-        return Err(AppError::Conflict(
-            "Give a reason (at least a few words): the partner receives it by email.".into(),
-        ));
-    }
-    if reason.chars().count() > 4000 {
-        return Err(AppError::Conflict(
-            "Keep the reason under 4000 characters.".into(),
-        ));
-    }
+    let reason = crate::decisions::staff_reason(&reason, to == NamespaceState::Rejected)?;
     let now = state.clock.now();
     let mut tx = state.pool.begin().await?;
     let ns = sqlx::query!(
