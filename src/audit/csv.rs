@@ -13,22 +13,9 @@ use crate::dates::iso;
 
 const BATCH: i64 = 500;
 
-const HEADER: &str = "id,occurred_at,actor,actor_user_id,ip,partner_id,organisation,action,action_label,subject_type,subject_id,before,after\r\n";
+use crate::csv::field;
 
-/// One CSV field: quoted when needed, and a leading `=`, `+`, `-`, `@`
-/// (a formula to a spreadsheet) defused with an apostrophe.
-pub fn field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
+const HEADER: &str = "id,occurred_at,actor,actor_user_id,ip,partner_id,organisation,action,action_label,subject_type,subject_id,before,after\r\n";
 
 pub fn line(row: &Row) -> String {
     let opt = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_default();
@@ -101,19 +88,4 @@ pub fn body(pool: PgPool, filters: Filters, partner_id: Option<i64>) -> Body {
         }
     });
     Body::from_stream(batches)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fields_are_quoted_and_formulas_defused() {
-        assert_eq!(field("plain"), "plain");
-        assert_eq!(field("a,b"), "\"a,b\"");
-        assert_eq!(field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(field("@SUM(A1)"), "'@SUM(A1)");
-        assert_eq!(field("two\nlines"), "\"two\nlines\"");
-    }
 }

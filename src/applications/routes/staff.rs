@@ -215,7 +215,7 @@ async fn csv(
         out.push_str(&format!(
             "{},{},{},{},{},{}\r\n",
             r.id,
-            csv_field(&r.company_name),
+            crate::csv::field(&r.company_name),
             r.partner_type.unwrap_or_default(),
             r.state,
             r.secure_track.unwrap_or(false),
@@ -233,20 +233,6 @@ async fn csv(
         out,
     )
         .into_response())
-}
-
-/// A CSV field, quoted when needed, never read as a formula by a spreadsheet.
-pub fn csv_field(value: &str) -> String {
-    let safe = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if safe.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", safe.replace('"', "\"\""))
-    } else {
-        safe
-    }
 }
 
 pub struct Member {
@@ -508,17 +494,4 @@ async fn decide(
     // Approval, suspension and reinstatement change the public directory.
     state.directory.invalidate();
     Ok(Redirect::to(&back).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_field;
-
-    #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        assert_eq!(csv_field("Acme"), "Acme");
-        assert_eq!(csv_field("Acme, Inc."), "\"Acme, Inc.\"");
-        assert_eq!(csv_field("Say \"hi\""), "\"Say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-    }
 }

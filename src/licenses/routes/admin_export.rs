@@ -14,21 +14,6 @@ use crate::{
 
 const MAX_EXPORT_ROWS: i64 = 100_000;
 
-/// One CSV field: quoted when needed, and never read as a formula by a
-/// spreadsheet (a leading `=`, `+`, `-`, `@` gets an apostrophe).
-pub fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    if value.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", value.replace('"', "\"\""))
-    } else {
-        value
-    }
-}
-
 pub async fn export(
     State(state): State<AppState>,
     StaffUser(_staff): StaffUser,
@@ -53,7 +38,7 @@ pub async fn export(
             iso(r.expires_at),
             r.days_left.to_string(),
         ];
-        let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+        let line: Vec<String> = fields.iter().map(|f| crate::csv::field(f)).collect();
         csv.push_str(&line.join(","));
         csv.push_str("\r\n");
     }
@@ -70,19 +55,4 @@ pub async fn export(
         csv,
     )
         .into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        assert_eq!(csv_field("Acme"), "Acme");
-        assert_eq!(csv_field("Acme, Inc."), "\"Acme, Inc.\"");
-        assert_eq!(csv_field("The \"A\" team"), "\"The \"\"A\"\" team\"");
-        assert_eq!(csv_field("=HYPERLINK(\"x\")"), "\"'=HYPERLINK(\"\"x\"\")\"");
-        assert_eq!(csv_field("-5"), "'-5");
-        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
-    }
 }
