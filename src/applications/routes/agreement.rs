@@ -21,7 +21,7 @@ use crate::{
     audit,
     dates::When,
     error::{AppError, AppResult},
-    mail::Notice,
+    mail::{Notice, Recipient},
     organizations::{Tenant, emails},
     state::AppState,
     views::{FormErrors, Invalid, Layout, Page},
@@ -242,29 +242,40 @@ async fn publish(
         },
     )
     .await?;
-    // Tell the admins of every approved partner that they must accept it.
-    let approved: Vec<i64> =
-        sqlx::query_scalar!("select partner_id from applications where state = 'approved'")
-            .fetch_all(&mut *tx)
-            .await?;
+    // Tell the admins of every approved partner that they must accept it:
+    // all of them in one query, not one query per partner.
+    let approved = sqlx::query_scalar!(
+        r#"select count(*) as "n!" from applications where state = 'approved'"#
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    let admins: Vec<Recipient> = sqlx::query!(
+        "select u.email, u.name from applications a
+           join partner_members m on m.partner_id = a.partner_id and m.role in ('owner', 'admin')
+           join users u on u.id = m.user_id and u.disabled_at is null
+          where a.state = 'approved'
+          order by a.partner_id, u.id"
+    )
+    .fetch_all(&mut *tx)
+    .await?
+    .into_iter()
+    .map(|r| Recipient::new(r.email, r.name))
+    .collect();
     let link = state.config.link("/agreement");
-    for partner_id in &approved {
-        let admins = emails::admins(&mut tx, *partner_id).await?;
-        emails::send_each(&mut tx, now, &admins, |name| {
-            Notice::new("agreement_published", "A new Technology Partner Agreement needs your acceptance", name)
-                .paragraph(format!("Version {version} of the Technology Partner Agreement was published."))
-                .paragraph("Until an admin of your organisation accepts it, requesting licenses, registering namespaces and changing your directory listing are paused.")
-                .action("Read and accept the agreement", link.clone())
-        })
-        .await?;
-    }
+    emails::send_each(&mut tx, now, &admins, |name| {
+        Notice::new("agreement_published", "A new Technology Partner Agreement needs your acceptance", name)
+            .paragraph(format!("Version {version} of the Technology Partner Agreement was published."))
+            .paragraph("Until an admin of your organisation accepts it, requesting licenses, registering namespaces and changing your directory listing are paused.")
+            .action("Read and accept the agreement", link.clone())
+    })
+    .await?;
     session::set_flash(
         &mut tx,
         admin.session.id,
         &format!(
             "Version {version} is published; {} approved partner{} must accept it.",
-            approved.len(),
-            if approved.len() == 1 { "" } else { "s" }
+            approved,
+            if approved == 1 { "" } else { "s" }
         ),
     )
     .await?;
