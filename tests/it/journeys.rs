@@ -107,6 +107,8 @@ async fn a_visitor_applies_and_staff_review_in_a_browser() {
             .await;
 
         b.click_link("Create your organisation").await;
+        b.screenshot("organization-new").await;
+        b.assert_accessible("create an organisation").await;
         b.fill("Company name", "Acme Corp").await;
         b.click_button("Create organisation").await;
         b.assert_path("/application").await;
@@ -164,6 +166,9 @@ async fn a_visitor_applies_and_staff_review_in_a_browser() {
         b.screenshot("staff-home").await;
         b.assert_accessible("staff home").await;
 
+        b.goto("/admin/agreements").await;
+        b.screenshot("staff-agreements").await;
+        b.assert_accessible("agreement versions").await;
         b.goto("/admin/applications").await;
         b.screenshot("staff-applications").await;
         b.assert_accessible("application queue").await;
@@ -220,6 +225,9 @@ async fn a_visitor_applies_and_staff_review_in_a_browser() {
         b.screenshot("dashboard-approved").await;
         b.assert_accessible("dashboard of an approved partner")
             .await;
+        b.goto("/agreement").await;
+        b.screenshot("agreement").await;
+        b.assert_accessible("the agreement").await;
         b.goto("/account").await;
         b.screenshot("account").await;
         b.assert_accessible("account and sessions").await;
