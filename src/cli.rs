@@ -180,7 +180,7 @@ async fn create_staff(
         password_hash,
         totp_secret: staff::generate_totp_secret(),
     };
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin(&pool).await?;
     let created = staff::create(
         &mut tx,
         clock.now(),

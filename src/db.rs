@@ -5,7 +5,7 @@ use std::{str::FromStr, time::Duration};
 
 use secrecy::ExposeSecret;
 use sqlx::{
-    ConnectOptions, Connection, PgConnection, PgPool,
+    ConnectOptions, Connection, PgConnection, PgPool, Postgres, Transaction,
     migrate::Migrator,
     postgres::{PgConnectOptions, PgPoolOptions},
 };
@@ -51,6 +51,38 @@ pub async fn prepare(config: &Config) -> Result<PgPool, DbError> {
         .map_err(|e| unreachable(&options, e))?;
     migrate(&pool).await?;
     Ok(pool)
+}
+
+/// Begins a transaction that a dropped request cannot leave half-begun.
+///
+/// sqlx rolls a transaction back when it is dropped, but only once `begin`
+/// has returned. A future dropped while `BEGIN` is on the wire leaves the
+/// connection inside a transaction sqlx does not know about, and the pool
+/// hands it on: later statements of other requests would run inside it,
+/// and one failing statement would leave the connection aborted for every
+/// later user. Axum drops a request's future whenever its client goes away,
+/// so the statement runs in a task that always finishes it; a transaction
+/// nobody waits for any more is then dropped, which rolls it back before the
+/// connection is pooled again.
+pub async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    begin_with(pool, None).await
+}
+
+/// [`begin`] with a statement of its own that opens the transaction
+/// (`begin; set local …`), sent in the same round trip.
+pub async fn begin_with(
+    pool: &PgPool,
+    statement: Option<String>,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let pool = pool.clone();
+    tokio::spawn(async move {
+        match statement {
+            Some(statement) => pool.begin_with(statement).await,
+            None => pool.begin().await,
+        }
+    })
+    .await
+    .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
 }
 
 /// Applies every embedded migration that has not run yet.

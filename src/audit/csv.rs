@@ -63,7 +63,7 @@ pub fn body(pool: PgPool, filters: Filters, partner_id: Option<i64>) -> Body {
                 Next::Done => return None,
             };
             let rows = async {
-                let mut tx = pool.begin().await?;
+                let mut tx = crate::db::begin(&pool).await?;
                 match partner_id {
                     Some(id) => query::page_for_partner(&mut tx, id, &filters, after, BATCH).await,
                     None => query::page_all(&mut tx, &filters, after, BATCH).await,

@@ -185,7 +185,7 @@ async fn staff_log(
     page.heading = "Audit log".to_owned();
     let filters = Filters::parse(&page.q, &mut page.errors);
     let after = Cursor::parse(&page.q.after);
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let mut rows = match resolve_partner(&state.pool, &page.q.partner).await? {
         PartnerFilter::Everyone => query::page_all(&mut tx, &filters, after, PER_PAGE + 1).await?,
         PartnerFilter::One(p) => {

@@ -61,7 +61,7 @@ pub async fn process_pending(state: &AppState) -> Result<usize, sqlx::Error> {
 /// none, `Some(false)` when it failed (and will be retried).
 async fn process_one(state: &AppState) -> Result<Option<bool>, sqlx::Error> {
     let now = state.clock.now();
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let Some(delivery) = sqlx::query!(
         "select id, body, attempts from webhook_deliveries
           where state = 'pending' and next_attempt_at <= $1

@@ -33,7 +33,7 @@ pub struct ReminderReport {
 pub async fn run_reminders(state: &AppState, now: DateTime<Utc>) -> AppResult<ReminderReport> {
     let mut report = ReminderReport::default();
     loop {
-        let mut tx = state.pool.begin().await?;
+        let mut tx = crate::db::begin(&state.pool).await?;
         let due = sqlx::query!(
             r#"select i.id, i.partner_id as "partner_id!", i.clock_started_at as "start!",
                       i.deadline_at as "deadline!", i.last_reminder, i.title, i.iid,
@@ -160,7 +160,7 @@ async fn send(
 /// Sends the staff digest of overdue issues, once per UTC day, when there
 /// is any. `true` when it was sent by this call.
 pub async fn run_daily_digest(state: &AppState, now: DateTime<Utc>) -> AppResult<bool> {
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let total = sqlx::query_scalar!(
         r#"select count(*) as "n!" from issues where state = 'open' and deadline_at <= $1"#,
         now

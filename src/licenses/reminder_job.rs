@@ -27,7 +27,7 @@ const BATCH: i64 = 100;
 pub async fn send_expiry_reminders(state: &AppState, now: DateTime<Utc>) -> AppResult<usize> {
     let mut sent = 0;
     loop {
-        let mut tx = state.pool.begin().await?;
+        let mut tx = crate::db::begin(&state.pool).await?;
         let due = sqlx::query!(
             r#"select id, partner_id, product, users, expires_at as "expires_at!"
                  from licenses

@@ -22,22 +22,19 @@ use crate::{
     state::AppState,
 };
 
-/// Begins a transaction confined to `partner_id`.
+/// Begins a transaction confined to `partner_id`, in one round trip: the
+/// role and the setting are local to the transaction, so they end with it
+/// and a pooled connection never carries them to another request.
 pub async fn begin_tenant(
     pool: &PgPool,
     partner_id: i64,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    sqlx::query!("set local role portal_tenant")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query_scalar!(
-        "select set_config('portal.partner_id', $1, true)",
-        partner_id.to_string()
-    )
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok(tx)
+    // An `i64` formats as digits only: nothing here comes from the request.
+    let begin = format!(
+        "begin; set local role portal_tenant; \
+         select set_config('portal.partner_id', '{partner_id}', true)"
+    );
+    crate::db::begin_with(pool, Some(begin)).await
 }
 
 pub struct Tenant {

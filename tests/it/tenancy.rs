@@ -5,7 +5,7 @@
 //! list of tables comes from the catalog, so a new tenant table is covered
 //! the day it is added.
 
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{PgPool, Postgres, Row, Transaction};
 
 use crate::{fixtures, helpers::spawn_app};
 
@@ -203,4 +203,52 @@ async fn row_level_security_holds_on_its_own() {
         .await
         .unwrap();
     assert_eq!(joined, 0);
+}
+
+/// A request dropped while its transaction begins (its client went away)
+/// leaves the pooled connection as it found it: outside any transaction and
+/// not running as the tenant role. Before the guard it came back inside a
+/// transaction, still `portal_tenant`, and the outbox and the directory
+/// failed on that connection from then on.
+#[tokio::test]
+async fn a_request_dropped_while_its_transaction_begins_leaves_the_connection_clean() {
+    let app = spawn_app().await;
+    let (_ada, acme) = fixtures::organisation(&app, "Acme Corp", "ada@acme.test").await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        // The idle connection is handed over at the first poll.
+        .test_before_acquire(false)
+        .connect(&app.db.url)
+        .await
+        .unwrap();
+    for round in 0..20 {
+        // Polled once, so the statements go out, then dropped as axum drops
+        // the future of a request whose client went away.
+        let mut begin: std::pin::Pin<Box<dyn Future<Output = _>>> = if round % 2 == 0 {
+            Box::pin(partner_portal::organizations::begin_tenant(&pool, acme))
+        } else {
+            Box::pin(partner_portal::db::begin(&pool))
+        };
+        let ready =
+            std::future::poll_fn(|cx| std::task::Poll::Ready(begin.as_mut().poll(cx).is_ready()))
+                .await;
+        assert!(!ready, "a round trip cannot be over within the first poll");
+        drop(begin);
+
+        // Outside a transaction a simple query is a transaction of its own,
+        // so the two clocks agree.
+        let row = sqlx::raw_sql("select current_user::text, now() <> statement_timestamp()")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        let (user, in_transaction): (String, bool) = (row.get(0), row.get(1));
+        assert_eq!(
+            user, "postgres",
+            "round {round}: the tenant role stayed on the connection"
+        );
+        assert!(
+            !in_transaction,
+            "round {round}: a transaction stayed open on the connection"
+        );
+    }
 }

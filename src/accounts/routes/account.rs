@@ -106,7 +106,7 @@ async fn end_session(
 ) -> AppResult<Response> {
     let now = state.clock.now();
     let user = signed_in.user();
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     if !session::end(&mut tx, user.id, id).await? {
         return Err(crate::error::AppError::NotFound);
     }

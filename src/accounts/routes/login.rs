@@ -159,7 +159,7 @@ async fn submit(
         .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
         .await;
 
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let Some(user) = user.filter(|_| ok) else {
         throttle::record(&mut tx, now, &email_key).await?;
         throttle::record(&mut tx, now, &ip_key).await?;
@@ -269,7 +269,7 @@ async fn submit(
 async fn logout(State(state): State<AppState>, visitor: Visitor) -> AppResult<Response> {
     if let Some(s) = &visitor.session {
         let now = state.clock.now();
-        let mut tx = state.pool.begin().await?;
+        let mut tx = crate::db::begin(&state.pool).await?;
         session::end(&mut tx, s.user.id, s.id).await?;
         let actor = Actor {
             user_id: Some(s.user.id),

@@ -75,7 +75,7 @@ async fn submit_forgot(
     };
     let now = state.clock.now();
     let key = format!("password-reset:{}", email.normalized());
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     // At most three links an hour per address; the page says "sent" regardless.
     if throttle::count(&mut tx, now, &key, Duration::hours(1)).await? < 3 {
         throttle::record(&mut tx, now, &key).await?;
@@ -177,7 +177,7 @@ async fn submit_reset(
     Form(form): Form<ResetForm>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let owner = match tokens::peek(&mut tx, now, &form.token, Purpose::ResetPassword).await? {
         Some(id) => sqlx::query!("select id, email, name from users where id = $1", id)
             .fetch_one(&mut *tx)
@@ -303,7 +303,7 @@ pub async fn change(
         .await
         .map_err(AppError::internal)?;
     let now = state.clock.now();
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     sqlx::query!(
         "update users set password_hash = $2 where id = $1",
         user.id,

@@ -158,7 +158,7 @@ async fn submit(
         label: p.email.clone(),
         ip: visitor.ip,
     };
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
 
     if throttle::count(&mut tx, now, &key, login_limits::WINDOW).await?
         >= login_limits::MAX_FAILURES

@@ -115,7 +115,7 @@ async fn submit(
         .await
         .map_err(crate::error::AppError::internal)?;
     let now = state.clock.now();
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let inserted = sqlx::query_scalar!(
         "insert into users (email, name, password_hash, created_at) values ($1, $2, $3, $4)
          on conflict ((lower(email))) do nothing returning id",

@@ -189,7 +189,7 @@ async fn invite(
         return Ok(Invalid(staff_page(&state, &admin, form, errors).await?).into_response());
     };
     let now = state.clock.now();
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     // '!' is no argon2 hash: nobody can sign in until the invitation is accepted.
     let id = sqlx::query_scalar!(
         "insert into users (email, name, password_hash, staff_role, totp_secret, created_at)
@@ -260,7 +260,7 @@ async fn disable(
         ));
     }
     let now = state.clock.now();
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let email = sqlx::query_scalar!(
         "update users set disabled_at = $2 where id = $1 and staff_role is not null and disabled_at is null returning email",
         id,
@@ -385,7 +385,7 @@ async fn accept(
         .hash(&password)
         .await
         .map_err(AppError::internal)?;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     if tokens::consume(&mut tx, now, &form.token, Purpose::StaffInvitation)
         .await?
         .is_none()

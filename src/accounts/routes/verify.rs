@@ -118,7 +118,7 @@ async fn resend(
     };
     let now = state.clock.now();
     let key = format!("verify-resend:{}", email.normalized());
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let last_minute = throttle::count(&mut tx, now, &key, Duration::minutes(1)).await?;
     let last_hour = throttle::count(&mut tx, now, &key, Duration::hours(1)).await?;
     if last_minute > 0 || last_hour >= 5 {
@@ -160,7 +160,7 @@ async fn verify(
     Query(q): Query<VerifyQuery>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let Some(user_id) = tokens::consume(&mut tx, now, &q.token, Purpose::VerifyEmail).await? else {
         tx.rollback().await?;
         return Ok(Page(CheckEmailPage {

@@ -205,7 +205,7 @@ async fn publish(
         );
     }
     let now = state.clock.now();
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let taken = sqlx::query_scalar!(
         "select exists (select 1 from agreement_versions where version = $1) as \"e!\"",
         version

@@ -409,7 +409,7 @@ async fn decide(
     let refuse =
         |message: &str| -> AppResult<Response> { Err(AppError::Conflict(message.to_owned())) };
     let now = state.clock.now();
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let app = model::by_id(&mut tx, id).await?.ok_or(AppError::NotFound)?;
     let checklist: Vec<String> = SECURE_CHECKLIST
         .iter()

@@ -98,7 +98,7 @@ async fn save(
         .into_response());
     };
     let now = state.clock.now();
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let before = sla::load(&mut tx).await?;
     sla::save(&mut tx, &table, admin.user().id).await?;
     audit::record(

@@ -148,7 +148,7 @@ async fn assign(
         return Ok(Invalid(page).into_response());
     };
     let now = state.clock.now();
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     triage::assign(
         &mut tx,
         &state.config,
@@ -188,7 +188,7 @@ async fn severity(
         return Ok(Invalid(page).into_response());
     };
     let now = state.clock.now();
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let changed = triage::set_severity(&mut tx, now, id, severity, &staff.actor()).await?;
     tx.commit().await?;
     let message = if changed {
@@ -207,7 +207,7 @@ async fn close(
     StaffUser(staff): StaffUser,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let changed = triage::close(&mut tx, state.clock.now(), id, &staff.actor()).await?;
     tx.commit().await?;
     let message = if changed {
@@ -223,7 +223,7 @@ async fn reopen(
     StaffUser(staff): StaffUser,
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let changed = triage::reopen(&mut tx, state.clock.now(), id, &staff.actor()).await?;
     tx.commit().await?;
     let message = if changed {

@@ -152,7 +152,7 @@ async fn create(
         return Ok(Invalid(render(&state, &staff.visitor, form, errors).await?).into_response());
     };
     let now = state.clock.now();
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let id = triage::create(
         &mut tx,
         &state.config,

@@ -113,7 +113,7 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) 
         Err(problem) => return answer(StatusCode::BAD_REQUEST, "refused", problem),
     };
     let stored = async {
-        let mut tx = state.pool.begin().await?;
+        let mut tx = crate::db::begin(&state.pool).await?;
         let stored = inbox::store(
             &mut tx,
             state.clock.now(),

@@ -193,7 +193,7 @@ async fn decide(
             errors.check(key("reason"), parse_reason(&form.reason)),
         ),
     };
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     if errors.is_empty() {
         let actor = staff.actor();
         let config = &state.config;

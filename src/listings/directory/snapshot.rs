@@ -155,7 +155,7 @@ impl Snapshot {
 /// Reads everything at one point in time (repeatable read), so the version
 /// matches the rows.
 pub async fn load(pool: &PgPool) -> Result<Snapshot, sqlx::Error> {
-    let mut tx = pool.begin().await?;
+    let mut tx = crate::db::begin(pool).await?;
     sqlx::query!("set transaction isolation level repeatable read, read only")
         .execute(&mut *tx)
         .await?;

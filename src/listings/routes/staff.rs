@@ -298,7 +298,7 @@ async fn decide(
 ) -> AppResult<Response> {
     let reason = crate::decisions::staff_reason(&reason, to == VersionState::Rejected)?;
     let now = state.clock.now();
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let o = owner(&mut tx, id).await?;
     // Locks the listing: two decisions on one listing happen one after the other.
     sqlx::query!(

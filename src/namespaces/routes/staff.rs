@@ -239,7 +239,7 @@ async fn decide(
 ) -> AppResult<Response> {
     let reason = crate::decisions::staff_reason(&reason, to == NamespaceState::Rejected)?;
     let now = state.clock.now();
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let ns = sqlx::query!(
         r#"select n.partner_id, n.url, n.state, a.state as "application_state?"
              from namespaces n left join applications a on a.partner_id = n.partner_id

@@ -121,7 +121,7 @@ async fn accept(
         .into_response());
     };
     let user = &session.user;
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     // Single use: only one request can take an open, unexpired invitation.
     let claimed = sqlx::query_scalar!(
         "update partner_invitations set accepted_at = $2

@@ -86,7 +86,7 @@ async fn create(
     };
     let now = state.clock.now();
     // The privileged path: the tenant does not exist yet.
-    let mut tx = state.pool.begin().await?;
+    let mut tx = crate::db::begin(&state.pool).await?;
     let base = slug::slugify(&company);
     let taken: Vec<String> = sqlx::query_scalar!(
         "select slug from partners where slug = $1 or slug like $1 || '-%'",
