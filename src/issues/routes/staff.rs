@@ -47,8 +47,13 @@ impl ListQuery {
     /// Unknown values are read as "any", so a hand-edited address still
     /// shows a list.
     fn filter(&self) -> StaffFilter {
+        // A number is a partner's ID (links from other pages); anything else
+        // a part of its company name.
+        let partner = self.partner.trim().trim_start_matches('#');
+        let partner_id = partner.parse().ok();
         StaffFilter {
-            partner_id: self.partner.trim().parse().ok(),
+            partner_id,
+            partner_name: (partner_id.is_none() && !partner.is_empty()).then(|| partner.to_owned()),
             severity: match self.severity.trim() {
                 "none" => Some(0),
                 s => s.parse().ok().filter(|n| (1..=4).contains(n)),
@@ -82,7 +87,6 @@ pub struct StaffIssuesPage {
     pub layout: Layout,
     pub lines: Vec<IssueLine>,
     pub pager: Pager,
-    pub partners: Vec<(i64, String)>,
     pub partner: String,
     pub severity: String,
     pub state: String,
@@ -107,13 +111,11 @@ async fn list(
     )
     .await?;
     let pager = Pager::new(&mut rows, page, |p| query.href(p));
-    let partners = lists::partner_choices(&mut conn, false).await?;
     Ok(Page(StaffIssuesPage {
         layout: Layout::for_visitor(&staff.visitor, "Issues", "admin"),
         lines: rows.into_iter().map(|r| IssueLine::new(r, now)).collect(),
         pager,
-        partners,
-        partner: filter.partner_id.map(|p| p.to_string()).unwrap_or_default(),
+        partner: query.partner.trim().to_owned(),
         severity: query.severity.clone(),
         state: filter.state.unwrap_or_else(|| "all".to_owned()),
         overdue: filter.overdue,
