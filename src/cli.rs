@@ -1,6 +1,7 @@
-//! The command line: `serve` (default), `migrate`, `staff create`.
+//! The command line: `serve` (default), `migrate`, `demo-data`, `run-jobs`,
+//! `staff create`.
 
-use std::{io::Read, process::ExitCode, time::Duration};
+use std::{io::Read, process::ExitCode, sync::Arc, time::Duration};
 
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
@@ -13,9 +14,11 @@ use crate::{
     audit::Actor,
     clock::Clock,
     config::Config,
-    db, demo,
+    db, demo, jobs,
+    listings::Directory,
     mail::Dispatcher,
     startup::{Application, cancel_on_signal},
+    state::AppState,
     telemetry,
 };
 
@@ -42,6 +45,9 @@ enum Command {
         #[arg(long, default_value_t = 1.0)]
         scale: f64,
     },
+    /// Run one pass of the background jobs now (reminders, escalations,
+    /// digest, housekeeping), print what each did and how long it took.
+    RunJobs,
     /// Manage staff accounts.
     Staff {
         #[command(subcommand)]
@@ -87,6 +93,7 @@ pub async fn run() -> ExitCode {
         Command::Serve => serve(config).await,
         Command::Migrate => migrate(config).await,
         Command::DemoData { scale } => demo_data(config, scale).await,
+        Command::RunJobs => run_jobs(config).await,
         Command::Staff {
             command:
                 StaffCommand::Create {
@@ -145,6 +152,39 @@ async fn demo_data(config: Config, scale: f64) -> Result<(), Failure> {
     );
     pool.close().await;
     Ok(())
+}
+
+async fn run_jobs(config: Config) -> Result<(), Failure> {
+    let pool = db::prepare(&config).await?;
+    let state = AppState {
+        directory: Arc::new(Directory::new(pool.clone())),
+        pool: pool.clone(),
+        config: Arc::new(config),
+        clock: Clock::system(),
+        passwords: Passwords::new(),
+    };
+    let started = std::time::Instant::now();
+    let runs = jobs::run_jobs(&state, state.clock.now()).await;
+    let pass = started.elapsed();
+    let mut failed = None;
+    for run in runs {
+        let ms = run.elapsed.as_secs_f64() * 1000.0;
+        match run.result {
+            Ok(done) => println!("{:<34} {done:>7} done  {ms:>9.1} ms", run.name),
+            Err(e) => {
+                println!("{:<34} failed   {ms:>9.1} ms: {e}", run.name);
+                failed.get_or_insert(format!("{}: {e}", run.name));
+            }
+        }
+    }
+    println!(
+        "{:<34} {:>12}  {:>9.1} ms",
+        "one pass",
+        "",
+        pass.as_secs_f64() * 1000.0
+    );
+    pool.close().await;
+    failed.map_or(Ok(()), |f| Err(Failure(f)))
 }
 
 async fn create_staff(

@@ -86,16 +86,41 @@ pub async fn run_once(state: &AppState) -> AppResult<()> {
     run_at(state, state.clock.now()).await
 }
 
+/// What one job did in a pass, and how long it took.
+pub struct JobRun {
+    pub name: &'static str,
+    pub result: AppResult<usize>,
+    pub elapsed: Duration,
+}
+
+/// Every job once at `now`, in order, each even if an earlier one failed.
+pub async fn run_jobs(state: &AppState, now: DateTime<Utc>) -> Vec<JobRun> {
+    let mut runs = Vec::with_capacity(JOBS.len());
+    for job in JOBS {
+        let started = std::time::Instant::now();
+        let result = (job.run)(state, now).await;
+        runs.push(JobRun {
+            name: job.name,
+            result,
+            elapsed: started.elapsed(),
+        });
+    }
+    runs
+}
+
 /// One pass at `now`: every job runs even if an earlier one fails; the first
 /// failure is returned after all have run.
 pub async fn run_at(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
     let mut first_error = None;
-    for job in JOBS {
-        match (job.run)(state, now).await {
-            Ok(0) => {}
-            Ok(done) => tracing::info!(job = job.name, done, "scheduler: job done"),
+    for run in run_jobs(state, now).await {
+        let elapsed_ms = run.elapsed.as_secs_f64() * 1000.0;
+        match run.result {
+            Ok(0) => tracing::debug!(job = run.name, elapsed_ms, "scheduler: nothing to do"),
+            Ok(done) => {
+                tracing::info!(job = run.name, done, elapsed_ms, "scheduler: job done");
+            }
             Err(e) => {
-                tracing::warn!(job = job.name, error = %e, "scheduler: job failed; retrying next pass");
+                tracing::warn!(job = run.name, error = %e, "scheduler: job failed; retrying next pass");
                 first_error.get_or_insert(e);
             }
         }

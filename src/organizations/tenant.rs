@@ -37,6 +37,14 @@ pub async fn begin_tenant(
     crate::db::begin_with(pool, Some(begin)).await
 }
 
+/// Ends a transaction that only read. Dropping it queues its `ROLLBACK`
+/// (there is nothing to keep), which sqlx sends together with the check it
+/// makes when the connection goes back to the pool: one round trip fewer
+/// per page than a `COMMIT` of its own. Not for a transaction that wrote.
+pub fn finish_reading(tx: Transaction<'static, Postgres>) {
+    drop(tx);
+}
+
 pub struct Tenant {
     pub signed_in: SignedIn,
     pub partner_id: i64,

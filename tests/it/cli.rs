@@ -1,4 +1,5 @@
-//! `partner-portal staff create` and `migrate` as an operator runs them.
+//! `partner-portal staff create`, `migrate` and `run-jobs` as an operator
+//! runs them.
 
 use std::{io::Write, process::Stdio};
 
@@ -137,4 +138,36 @@ async fn staff_create_refuses_a_weak_password_and_a_taken_address() {
         .await
         .unwrap();
     assert_eq!(users, 1);
+}
+
+/// `run-jobs` runs one scheduler pass now and says what each job did and
+/// how long it took (the benchmark reads the pass's time from it).
+#[tokio::test]
+async fn run_jobs_runs_one_pass_and_reports_each_job() {
+    let db = TestDb::new().await;
+    let mail = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_partner-portal"))
+        .arg("run-jobs")
+        .env("DATABASE_URL", &db.url)
+        .env("PORTAL_MAIL_DIR", mail.path())
+        .env("RUST_LOG", "error")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    for job in partner_portal::jobs::JOBS {
+        let line = stdout
+            .lines()
+            .find(|l| l.starts_with(job.name))
+            .unwrap_or_else(|| panic!("no line for {:?} in:\n{stdout}", job.name));
+        assert!(line.contains("0 done") && line.ends_with(" ms"), "{line}");
+    }
+    assert!(
+        stdout.lines().last().unwrap().starts_with("one pass"),
+        "{stdout}"
+    );
 }

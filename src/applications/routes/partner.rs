@@ -170,7 +170,7 @@ async fn show(
         FormErrors::default(),
     )
     .await?;
-    tenant.tx.commit().await?;
+    crate::organizations::tenant::finish_reading(tenant.tx);
     Ok(Page(page))
 }
 

@@ -72,7 +72,7 @@ async fn list(
         format!("/issues?status={status}&page={p}")
     });
     let score = scorecard::load(&mut tenant.tx, now).await?;
-    tenant.tx.commit().await?;
+    crate::organizations::tenant::finish_reading(tenant.tx);
     Ok(Page(IssuesPage {
         layout: Layout::for_visitor(&tenant.signed_in.visitor, "Issues", "issues"),
         lines: rows.into_iter().map(|r| IssueLine::new(r, now)).collect(),
@@ -152,7 +152,7 @@ async fn show(
         FormErrors::default(),
     )
     .await?;
-    tenant.tx.commit().await?;
+    crate::organizations::tenant::finish_reading(tenant.tx);
     Ok(Page(page))
 }
 

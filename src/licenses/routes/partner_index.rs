@@ -138,7 +138,7 @@ pub async fn show(
         &form,
         FormErrors::default(),
     );
-    tenant.tx.commit().await?;
+    crate::organizations::tenant::finish_reading(tenant.tx);
     Ok(Page(page).into_response())
 }
 

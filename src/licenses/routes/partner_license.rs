@@ -155,7 +155,7 @@ pub async fn show(
         FormErrors::default(),
     )
     .await?;
-    tenant.tx.commit().await?;
+    crate::organizations::tenant::finish_reading(tenant.tx);
     Ok(Page(page).into_response())
 }
 

@@ -256,7 +256,7 @@ async fn show(
     let progress = Progress::load(&mut tx).await?;
     let licenses = crate::licenses::store::summary(&mut tx, state.clock.now()).await?;
     let issues = crate::issues::scorecard::load(&mut tx, state.clock.now()).await?;
-    tx.commit().await?;
+    crate::organizations::tenant::finish_reading(tx);
     let steps = steps(&standing, &progress);
     Ok(Page(DashboardPage {
         layout: Layout::for_visitor(&user.visitor, "Dashboard", "dashboard"),

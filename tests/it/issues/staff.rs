@@ -245,9 +245,15 @@ async fn the_staff_list_filters_by_partner_severity_state_and_overdue() {
     // The partner field also takes part of a company name, any case.
     let by_name = staff.get("/admin/issues?partner=acme+c").await.body;
     assert!(shows(&by_name, ids[0]) && shows(&by_name, ids[1]) && !shows(&by_name, ids[2]));
-    assert!(by_name.contains("value=\"acme c\""), "the field keeps what was typed");
+    assert!(
+        by_name.contains("value=\"acme c\""),
+        "the field keeps what was typed"
+    );
     let wildcard = staff.get("/admin/issues?partner=%25").await.body;
-    assert!(!shows(&wildcard, ids[0]), "a % is a character, not a wildcard");
+    assert!(
+        !shows(&wildcard, ids[0]),
+        "a % is a character, not a wildcard"
+    );
     let by_severity = staff.get("/admin/issues?severity=1").await.body;
     assert!(
         !shows(&by_severity, ids[0]) && shows(&by_severity, ids[1]) && !shows(&by_severity, ids[2])
