@@ -11,12 +11,20 @@ use super::{Browser, check};
 pub struct Focused {
     /// Lowercase tag: `a`, `input`, `button`, …
     pub tag: String,
-    /// The element's text, else its label's (fields), trimmed.
+    /// The element's text, else its label's (fields), with its white space
+    /// collapsed.
     pub text: String,
     /// `id`, if any.
     pub id: String,
-    /// Whether the focus is drawn: a visible outline or box shadow.
+    /// Whether the focus is drawn: `:focus-visible` applies and paints an
+    /// outline or a box shadow.
     pub ring_visible: bool,
+    /// Whether the element lies inside the viewport (a skip link shows).
+    pub on_screen: bool,
+    /// Whether it is `<main>` or inside it.
+    pub in_main: bool,
+    /// Checked (radio buttons, checkboxes).
+    pub checked: bool,
 }
 
 /// Reads the focused element, the label of a field, and whether the focus
@@ -25,12 +33,18 @@ const READ_FOCUS: &str = r#"
 const el = document.activeElement;
 if (!el || el === document.body) return null;
 const style = getComputedStyle(el);
-const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0;
+const transparent = style.outlineColor === "transparent" || /rgba\(.*,\s*0\)$/.test(style.outlineColor);
+const outline = style.outlineStyle !== "none" && parseFloat(style.outlineWidth) > 0 && !transparent;
 const shadow = style.boxShadow && style.boxShadow !== "none";
 let text = (el.innerText || el.value || "").trim();
 if (el.labels && el.labels.length) text = el.labels[0].innerText.trim();
+text = text.replace(/\s+/g, " ");
+const rect = el.getBoundingClientRect();
+const onScreen = rect.width > 0 && rect.height > 0 && rect.left >= 0 && rect.top >= 0
+  && rect.right <= window.innerWidth && rect.bottom <= window.innerHeight;
 return { tag: el.tagName.toLowerCase(), text, id: el.id || "", ring: outline || !!shadow,
-         matches: el.matches(":focus-visible") };
+         matches: el.matches(":focus-visible"), onScreen, inMain: !!el.closest("main"),
+         checked: !!el.checked };
 "#;
 
 impl Browser {
@@ -39,12 +53,22 @@ impl Browser {
         self.press(&Key::Tab).await;
     }
 
-    /// Presses Enter on whatever has the focus and waits for the page it
-    /// leads to (if any: a field that is not in a form leads nowhere).
+    /// Presses Enter on whatever has the focus, and waits for the page it
+    /// leads to (submitting a form, following a link to another page).
     pub async fn press_enter(&self) {
         let page = self.page_root().await;
         self.press(&Key::Enter).await;
         self.wait_for_next_page(page).await;
+    }
+
+    /// Presses Enter where it stays on the page (a link to `#main`).
+    pub async fn press_enter_in_page(&self) {
+        self.press(&Key::Enter).await;
+    }
+
+    /// Presses the down arrow (the next radio button of a group).
+    pub async fn press_down(&self) {
+        self.press(&Key::Down).await;
     }
 
     /// Types `text` into whatever has the focus.
@@ -67,6 +91,9 @@ impl Browser {
             text: s("text"),
             id: s("id"),
             ring_visible: value["ring"] == Value::Bool(true) && value["matches"] == true,
+            on_screen: value["onScreen"] == true,
+            in_main: value["inMain"] == true,
+            checked: value["checked"] == true,
         })
     }
 
