@@ -340,3 +340,16 @@ async fn the_list_gives_each_term_its_exact_time_on_hover() {
     assert!(element.contains(" title=\""), "{element}");
     assert!(element.contains(">expires "), "{element}");
 }
+
+#[tokio::test]
+async fn an_empty_list_says_what_to_do_next() {
+    let app = spawn_app().await;
+    let (agent, _) = approved_partner(&app, "Acme Corp", OWNER).await;
+
+    let page = agent.get("/licenses").await;
+
+    assert!(
+        page.body
+            .contains("Your organisation has no licenses yet. Request them with the form below")
+    );
+}

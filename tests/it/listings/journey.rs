@@ -50,7 +50,8 @@ async fn a_namespace_is_verified_and_the_partner_is_listed_in_a_browser() {
         sign_in(&b, OWNER).await;
         b.click_link("Namespaces and components").await;
         b.assert_path("/namespaces").await;
-        b.assert_text_contains("No namespace registered yet.").await;
+        b.assert_text_contains("No namespace registered yet. Register the address")
+            .await;
         b.screenshot("namespaces-empty").await;
         b.assert_accessible("namespaces, none yet").await;
         b.fill("Namespace address", "https://GitLab.com/Acme-Corp/")
