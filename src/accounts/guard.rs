@@ -190,9 +190,47 @@ pub fn safe_next(next: Option<&str>) -> Option<String> {
     ok.then(|| next.to_owned())
 }
 
+/// An address to fill a sign-in or sign-up form with, from a link (an
+/// invitation, the confirmation of an address): only something that could
+/// be an address, else nothing.
+pub fn prefill_email(email: Option<&str>) -> String {
+    let email = email.unwrap_or_default().trim();
+    let ok = email.len() <= 254 && email.contains('@') && !email.chars().any(char::is_control);
+    if ok { email.to_owned() } else { String::new() }
+}
+
+/// `path` (`/login`, `/signup`) carrying `next` and `email` when they are set.
+pub fn account_link(path: &str, next: &str, email: &str) -> String {
+    let mut query = url::form_urlencoded::Serializer::new(String::new());
+    if !next.is_empty() {
+        query.append_pair("next", next);
+    }
+    if !email.is_empty() {
+        query.append_pair("email", email);
+    }
+    let query = query.finish();
+    if query.is_empty() {
+        path.to_owned()
+    } else {
+        format!("{path}?{query}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_between_sign_in_and_sign_up_keep_next_and_the_address() {
+        assert_eq!(account_link("/login", "", ""), "/login");
+        assert_eq!(
+            account_link("/signup", "/invitations/accept?token=a+b", "bob@acme.test"),
+            "/signup?next=%2Finvitations%2Faccept%3Ftoken%3Da%2Bb&email=bob%40acme.test"
+        );
+        assert_eq!(prefill_email(Some(" bob@acme.test ")), "bob@acme.test");
+        assert_eq!(prefill_email(Some("not an address")), "");
+        assert_eq!(prefill_email(None), "");
+    }
 
     #[test]
     fn next_is_only_ever_a_path_of_this_site() {

@@ -81,13 +81,16 @@ pub enum Situation {
     Ready,
 }
 
-fn with_next(path: &str, token: &str) -> String {
-    let back = format!(
-        "/invitations/accept?token={}",
-        url::form_urlencoded::byte_serialize(token.as_bytes()).collect::<String>()
-    );
-    let next = url::form_urlencoded::byte_serialize(back.as_bytes()).collect::<String>();
-    format!("{path}?next={next}")
+/// `path` (sign-in or sign-up) with the way back to this invitation, and the
+/// invited address already filled in: it is the one the account must use.
+fn with_next(path: &str, token: &str, email: &str) -> String {
+    let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    let back = format!("/invitations/accept?token={}", encode(token));
+    format!(
+        "{path}?next={}&email={}",
+        encode(&back),
+        encode(email.trim())
+    )
 }
 
 /// The signed-in person, as far as an invitation cares.
@@ -136,8 +139,8 @@ pub fn assess(
     }
     let Some(viewer) = viewer else {
         return Situation::SignedOut {
-            sign_in: with_next("/login", token),
-            sign_up: with_next("/signup", token),
+            sign_in: with_next("/login", token, &inv.email),
+            sign_up: with_next("/signup", token, &inv.email),
         };
     };
     if viewer.staff {
@@ -231,9 +234,12 @@ mod tests {
             Situation::SignedOut { sign_in, sign_up } => {
                 assert_eq!(
                     sign_in,
-                    "/login?next=%2Finvitations%2Faccept%3Ftoken%3Da%2Bb"
+                    "/login?next=%2Finvitations%2Faccept%3Ftoken%3Da%2Bb&email=Bob%40Acme.test"
                 );
-                assert!(sign_up.starts_with("/signup?next="));
+                assert_eq!(
+                    sign_up,
+                    "/signup?next=%2Finvitations%2Faccept%3Ftoken%3Da%2Bb&email=Bob%40Acme.test"
+                );
             }
             other => panic!("{other:?}"),
         }

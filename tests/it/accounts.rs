@@ -54,7 +54,7 @@ async fn sign_up_sends_a_single_use_verification_link() {
     agent
         .get(&link)
         .await
-        .assert_redirect("/login?notice=verified");
+        .assert_redirect("/login?notice=verified&email=Ada%40Example.com");
     let again = agent.get(&link).await;
     assert_eq!(again.status, StatusCode::OK);
     assert!(again.body.contains("This link no longer works"));

@@ -15,6 +15,7 @@ mod demo;
 mod http_basics;
 mod issues;
 mod journeys;
+mod keyboard_journeys;
 mod licenses;
 mod listings;
 mod namespaces;

@@ -428,12 +428,22 @@ async fn signing_up_from_an_invitation_comes_back_to_it() {
         .assert_redirect("/team");
     let link = invitation_link(&app, "bob@acme.test").await;
     let bob = app.agent();
-    bob.get(&link).await;
+    let invitation = bob.get(&link).await;
     let next = format!("/invitations/accept?token={}", token_of(&link));
     let encoded = url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>();
+    let signup = format!("/signup?next={encoded}&email=bob%40acme.test");
+    assert!(
+        invitation.body.replace("&#38;", "&").contains(&signup),
+        "the sign-up link carries the invited address"
+    );
 
-    let page = bob.get(&format!("/signup?next={encoded}")).await;
+    let page = bob.get(&signup).await;
     assert!(page.body.contains("name=\"next\""));
+    assert!(
+        page.body.contains("value=\"bob@acme.test\""),
+        "the invited address is filled in"
+    );
+    assert!(page.body.contains("come back to your invitation"));
     bob.post(
         "/signup",
         &[
@@ -448,11 +458,13 @@ async fn signing_up_from_an_invitation_comes_back_to_it() {
         .last_email_to("bob@acme.test")
         .await
         .link("/verify-email");
-    bob.get(&verify)
-        .await
-        .assert_redirect(&format!("/login?notice=verified&next={encoded}"));
-    bob.get(&format!("/login?notice=verified&next={encoded}"))
-        .await;
+    let login = format!("/login?notice=verified&next={encoded}&email=bob%40acme.test");
+    bob.get(&verify).await.assert_redirect(&login);
+    let page = bob.get(&login).await;
+    assert!(
+        page.body.contains("value=\"bob@acme.test\""),
+        "the confirmed address is filled in"
+    );
     bob.post(
         "/login",
         &[

@@ -16,7 +16,7 @@ use serde::Deserialize;
 use crate::{
     accounts::{
         emails,
-        guard::safe_next,
+        guard::{account_link, prefill_email, safe_next},
         login_limits::{MAX_FAILURES, WINDOW},
         session::{self, Visitor},
         throttle,
@@ -48,17 +48,15 @@ pub struct LoginPage {
 impl LoginPage {
     /// The sign-up link, carrying `next`.
     pub fn signup_href(&self) -> String {
-        if self.next.is_empty() {
-            return "/signup".to_owned();
-        }
-        let next = url::form_urlencoded::byte_serialize(self.next.as_bytes()).collect::<String>();
-        format!("/signup?next={next}")
+        account_link("/signup", &self.next, "")
     }
 }
 
 #[derive(Deserialize)]
 struct LoginQuery {
     next: Option<String>,
+    /// Filled in from an invitation or a confirmation link.
+    email: Option<String>,
     notice: Option<String>,
 }
 
@@ -91,7 +89,7 @@ async fn show(visitor: Visitor, Query(q): Query<LoginQuery>) -> Response {
     }
     Page(LoginPage {
         layout: Layout::for_visitor(&visitor, "Sign in", "login"),
-        email: String::new(),
+        email: prefill_email(q.email.as_deref()),
         next: safe_next(q.next.as_deref()).unwrap_or_default(),
         notice: notice_text(q.notice.as_deref()),
         error: None,

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use crate::{
     accounts::{
         EmailAddress, NewPassword, emails,
-        guard::safe_next,
+        guard::{account_link, prefill_email, safe_next},
         session::Visitor,
         staff::parse_name,
         throttle,
@@ -44,17 +44,21 @@ pub struct SignupPage {
 impl SignupPage {
     /// The sign-in link, carrying `next`.
     pub fn login_href(&self) -> String {
-        if self.next.is_empty() {
-            return "/login".to_owned();
-        }
-        let next = url::form_urlencoded::byte_serialize(self.next.as_bytes()).collect::<String>();
-        format!("/login?next={next}")
+        account_link("/login", &self.next, "")
+    }
+
+    /// Coming from an invitation: the account is for joining a team, not for
+    /// applying with a company of one's own.
+    pub fn joining_a_team(&self) -> bool {
+        self.next.starts_with("/invitations/accept")
     }
 }
 
 #[derive(Deserialize)]
 struct NextQuery {
     next: Option<String>,
+    /// Filled in from an invitation link.
+    email: Option<String>,
 }
 
 async fn show(visitor: Visitor, Query(q): Query<NextQuery>) -> Response {
@@ -65,7 +69,7 @@ async fn show(visitor: Visitor, Query(q): Query<NextQuery>) -> Response {
     Page(SignupPage {
         layout: Layout::for_visitor(&visitor, "Create your account", "signup"),
         name: String::new(),
-        email: String::new(),
+        email: prefill_email(q.email.as_deref()),
         next: next.unwrap_or_default(),
         errors: FormErrors::default(),
     })

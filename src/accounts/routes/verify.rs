@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::{
     accounts::{
         EmailAddress, emails,
-        guard::safe_next,
+        guard::{account_link, safe_next},
         session::{self, Visitor},
         throttle,
         tokens::{self, Purpose},
@@ -180,7 +180,7 @@ async fn verify(
     .await?;
     let actor = Actor {
         user_id: Some(user_id),
-        label: email,
+        label: email.clone(),
         ip: visitor.ip,
     };
     audit::record(
@@ -207,10 +207,11 @@ async fn verify(
     let next = safe_next(q.next.as_deref());
     Ok(match (signed_in_here, next) {
         (Some(_), next) => Redirect::to(next.as_deref().unwrap_or("/dashboard")).into_response(),
-        (None, Some(next)) => {
-            let next = url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>();
-            Redirect::to(&format!("/login?notice=verified&next={next}")).into_response()
+        // Signed out: sign in with the address just confirmed already filled in.
+        (None, next) => {
+            let login = account_link("/login", next.as_deref().unwrap_or_default(), &email);
+            let query = login.strip_prefix("/login?").unwrap_or_default();
+            Redirect::to(&format!("/login?notice=verified&{query}")).into_response()
         }
-        (None, None) => Redirect::to("/login?notice=verified").into_response(),
     })
 }

@@ -64,15 +64,22 @@ pub struct LicenseItem {
     pub status_class: &'static str,
     /// "expires 12 March 2027, in 47 days", "requested 3 days ago".
     pub when: String,
+    /// The moment `when` speaks of, for its exact time on hover.
+    pub at: Option<When>,
 }
 
 impl LicenseItem {
     pub fn new(l: &License, now: DateTime<Utc>) -> Self {
         let status = Status::of(l.state, l.expires_at, now);
-        let when = match (status, l.expires_at) {
-            (Status::Active | Status::Expired, Some(e)) => expires_phrase(now, e),
-            (Status::Revoked, _) => "revoked".to_owned(),
-            _ => format!("requested {}", relative(now, l.requested_at)),
+        let (when, at) = match (status, l.expires_at) {
+            (Status::Active | Status::Expired, Some(e)) => {
+                (expires_phrase(now, e), Some(When::new(now, e)))
+            }
+            (Status::Revoked, _) => ("revoked".to_owned(), None),
+            _ => (
+                format!("requested {}", relative(now, l.requested_at)),
+                Some(When::new(now, l.requested_at)),
+            ),
         };
         Self {
             id: l.id,
@@ -81,6 +88,7 @@ impl LicenseItem {
             status: status.label().to_owned(),
             status_class: status.class(),
             when,
+            at,
         }
     }
 }

@@ -4,6 +4,7 @@
 mod partner;
 mod public;
 mod staff;
+mod staff_queue;
 
 use axum::{
     Router,
@@ -19,7 +20,7 @@ pub fn partner_router() -> Router<AppState> {
 }
 
 pub fn staff_router() -> Router<AppState> {
-    staff::router()
+    staff::router().merge(staff_queue::router())
 }
 
 pub fn public_router() -> Router<AppState> {

@@ -1,11 +1,11 @@
-//! The staff review of listings: `GET /admin/listings` (submissions waiting,
-//! oldest first), `GET /admin/listings/{id}` (one submitted version beside
-//! the approved one), `POST /admin/listings/{id}/approve` (also `/reject`).
+//! The staff review of listings: `GET /admin/listings/{id}` (one submitted
+//! version beside the approved one), `POST /admin/listings/{id}/approve`
+//! (also `/reject`).
 
 use askama::Template;
 use axum::{
     Form, Router,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -22,112 +22,17 @@ use crate::{
         emails, store,
         version::{Version, VersionState, changed_fields},
     },
-    namespaces::routes::paging,
     organizations::emails as org_emails,
     state::AppState,
     views::{Layout, Page},
 };
 
-const PER_PAGE: i64 = 50;
-
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/admin/listings", get(queue))
         .route("/admin/listings/{id}", get(review))
         .route("/admin/listings/{id}/logo", get(logo))
         .route("/admin/listings/{id}/approve", post(approve))
         .route("/admin/listings/{id}/reject", post(reject))
-}
-
-#[derive(Deserialize, Default)]
-pub struct QueueQuery {
-    #[serde(default)]
-    pub state: String,
-    pub page: Option<i64>,
-}
-
-pub struct QueueRow {
-    pub id: i64,
-    pub company: String,
-    pub display_name: String,
-    pub state: VersionState,
-    pub submitted: When,
-    /// A change to a listing already in the directory.
-    pub live: bool,
-}
-
-#[derive(Template)]
-#[template(path = "admin/listings.html")]
-pub struct QueuePage {
-    pub layout: Layout,
-    pub rows: Vec<QueueRow>,
-    pub filter: String,
-    pub states: [VersionState; 4],
-    pub total: i64,
-    pub page: i64,
-    pub pages: i64,
-}
-
-async fn queue(
-    State(state): State<AppState>,
-    StaffUser(staff): StaffUser,
-    Query(q): Query<QueueQuery>,
-) -> AppResult<Page<QueuePage>> {
-    let now = state.clock.now();
-    let filter = match q.state.as_str() {
-        "all" => "all".to_owned(),
-        s => s
-            .parse::<VersionState>()
-            .map_or(String::new(), |s| s.as_str().to_owned()),
-    };
-    let wanted: Option<&str> = match filter.as_str() {
-        "all" => None,
-        "" => Some("submitted"),
-        s => Some(s),
-    };
-    let total = sqlx::query_scalar!(
-        r#"select count(*) as "n!" from listing_versions where $1::text is null or state = $1"#,
-        wanted
-    )
-    .fetch_one(&state.pool)
-    .await?;
-    let (page, pages, offset) = paging(q.page, total, PER_PAGE);
-    let rows = sqlx::query!(
-        r#"select v.id, v.display_name, v.state, v.submitted_at, p.company_name,
-                  (l.published_version_id is not null and l.published_version_id <> v.id) as "live!"
-             from listing_versions v
-             join partners p on p.id = v.partner_id
-             join listings l on l.partner_id = v.partner_id and l.id = v.listing_id
-            where $1::text is null or v.state = $1
-            order by v.state <> 'submitted',
-                     case when v.state = 'submitted' then v.submitted_at end asc,
-                     v.submitted_at desc, v.id
-            limit $2 offset $3"#,
-        wanted,
-        PER_PAGE,
-        offset
-    )
-    .fetch_all(&state.pool)
-    .await?
-    .into_iter()
-    .map(|r| QueueRow {
-        id: r.id,
-        company: r.company_name,
-        display_name: r.display_name,
-        state: r.state.parse().unwrap_or(VersionState::Superseded),
-        submitted: When::new(now, r.submitted_at),
-        live: r.live,
-    })
-    .collect();
-    Ok(Page(QueuePage {
-        layout: Layout::for_visitor(&staff.visitor, "Listings", "admin"),
-        rows,
-        filter,
-        states: VersionState::ALL,
-        total,
-        page,
-        pages,
-    }))
 }
 
 /// The version's partner, read on the privileged path.

@@ -4,6 +4,7 @@ mod components;
 mod feed;
 mod partner;
 mod staff;
+mod staff_queue;
 
 use axum::Router;
 
@@ -16,9 +17,9 @@ pub fn partner_router() -> Router<AppState> {
         .merge(components::router())
 }
 
-/// `/admin/namespaces`: the verification queue.
+/// `/admin/namespaces`: the verification queue and its decisions.
 pub fn staff_router() -> Router<AppState> {
-    staff::router()
+    staff::router().merge(staff_queue::router())
 }
 
 /// `GET /api/v1/verified-namespaces`.

@@ -1,17 +1,16 @@
-//! The staff verification queue: `GET /admin/namespaces`, the evidence at
+//! The staff decision on a namespace: the evidence at
 //! `GET /admin/namespaces/{id}`, and `POST /admin/namespaces/{id}/verify`
 //! (also `/reject`, with a reason the partner receives).
 
 use askama::Template;
 use axum::{
     Form, Router,
-    extract::{Path, Query, State},
+    extract::{Path, State},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
 use serde::Deserialize;
 
-use super::paging;
 use crate::{
     accounts::{guard::StaffUser, session},
     audit,
@@ -23,101 +22,11 @@ use crate::{
     views::{Layout, Page},
 };
 
-const PER_PAGE: i64 = 50;
-
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/admin/namespaces", get(queue))
         .route("/admin/namespaces/{id}", get(review))
         .route("/admin/namespaces/{id}/verify", post(verify))
         .route("/admin/namespaces/{id}/reject", post(reject))
-}
-
-#[derive(Deserialize, Default)]
-pub struct QueueQuery {
-    #[serde(default)]
-    pub state: String,
-    pub page: Option<i64>,
-}
-
-pub struct QueueRow {
-    pub id: i64,
-    pub url: String,
-    pub company: String,
-    pub state: NamespaceState,
-    pub registered: When,
-}
-
-#[derive(Template)]
-#[template(path = "admin/namespaces.html")]
-pub struct QueuePage {
-    pub layout: Layout,
-    pub rows: Vec<QueueRow>,
-    /// The filter: a state, `all`, or empty for those waiting.
-    pub filter: String,
-    pub states: [NamespaceState; 4],
-    pub total: i64,
-    pub page: i64,
-    pub pages: i64,
-}
-
-async fn queue(
-    State(state): State<AppState>,
-    StaffUser(staff): StaffUser,
-    Query(q): Query<QueueQuery>,
-) -> AppResult<Page<QueuePage>> {
-    let now = state.clock.now();
-    let filter = match q.state.as_str() {
-        "all" => "all".to_owned(),
-        s => s
-            .parse::<NamespaceState>()
-            .map_or(String::new(), |s| s.as_str().to_owned()),
-    };
-    let wanted: Option<&str> = match filter.as_str() {
-        "all" => None,
-        "" => Some("pending"),
-        s => Some(s),
-    };
-    let total = sqlx::query_scalar!(
-        r#"select count(*) as "n!" from namespaces where $1::text is null or state = $1"#,
-        wanted
-    )
-    .fetch_one(&state.pool)
-    .await?;
-    let (page, pages, offset) = paging(q.page, total, PER_PAGE);
-    // Waiting registrations oldest first; decided ones newest first.
-    let rows = sqlx::query!(
-        r#"select n.id, n.url, n.state, n.created_at, p.company_name
-             from namespaces n join partners p on p.id = n.partner_id
-            where $1::text is null or n.state = $1
-            order by n.state <> 'pending',
-                     case when n.state = 'pending' then n.created_at end asc,
-                     n.created_at desc, n.id
-            limit $2 offset $3"#,
-        wanted,
-        PER_PAGE,
-        offset
-    )
-    .fetch_all(&state.pool)
-    .await?
-    .into_iter()
-    .map(|r| QueueRow {
-        id: r.id,
-        url: r.url,
-        company: r.company_name,
-        state: r.state.parse().unwrap_or(NamespaceState::Pending),
-        registered: When::new(now, r.created_at),
-    })
-    .collect();
-    Ok(Page(QueuePage {
-        layout: Layout::for_visitor(&staff.visitor, "Namespaces", "admin"),
-        rows,
-        filter,
-        states: NamespaceState::ALL,
-        total,
-        page,
-        pages,
-    }))
 }
 
 pub struct Sibling {

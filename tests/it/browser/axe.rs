@@ -1,6 +1,8 @@
 //! axe-core's findings, and the rule the journeys hold pages to: no
 //! violation of serious or critical impact.
 
+use std::{io::Write, path::Path};
+
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -83,6 +85,44 @@ pub fn blocking_report(page: &str, violations: &[Violation]) -> Option<String> {
     Some(report)
 }
 
+/// Counts of `violations` by impact, as `serious/critical moderate minor`,
+/// and the rules broken (`rule:impact`, comma-separated).
+pub fn summary(violations: &[Violation]) -> (usize, usize, usize, String) {
+    let count = |impacts: &[&str]| {
+        violations
+            .iter()
+            .filter(|v| impacts.contains(&v.impact.as_deref().unwrap_or("minor")))
+            .count()
+    };
+    let rules: Vec<String> = violations
+        .iter()
+        .map(|v| format!("{}:{}", v.id, v.impact.as_deref().unwrap_or("unknown")))
+        .collect();
+    (
+        count(&["serious", "critical"]),
+        count(&["moderate"]),
+        count(&["minor"]),
+        rules.join(","),
+    )
+}
+
+/// Appends one line per checked page to `dir/axe.tsv`: path, page, and the
+/// counts of serious/critical, moderate and minor findings, then the rules.
+/// Journeys run in parallel; each line is one small append.
+pub fn log(dir: &Path, path: &str, page: &str, violations: &[Violation]) {
+    let (blocking, moderate, minor, rules) = summary(violations);
+    let line = format!("{path}\t{page}\t{blocking}\t{moderate}\t{minor}\t{rules}\n");
+    let file = dir.join("axe.tsv");
+    let written = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&file)
+        .and_then(|mut f| f.write_all(line.as_bytes()));
+    if let Err(e) = written {
+        panic!("cannot append to {}: {e}", file.display());
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,6 +176,30 @@ mod tests {
              at .lead\n\
              - button-name (critical): help for button-name <https://example.test/button-name>\n    \
              at iframe >> [\"#host\",\"button\"]"
+        );
+    }
+
+    #[test]
+    fn the_summary_counts_findings_by_impact() {
+        let violations = [
+            violation("color-contrast", Some("serious"), serde_json::json!(["a"])),
+            violation("region", Some("moderate"), serde_json::json!(["b"])),
+            violation(
+                "landmark-unique",
+                Some("moderate"),
+                serde_json::json!(["c"]),
+            ),
+            violation("meta-viewport", Some("minor"), serde_json::json!(["d"])),
+        ];
+        assert_eq!(
+            summary(&violations),
+            (
+                1,
+                2,
+                1,
+                "color-contrast:serious,region:moderate,landmark-unique:moderate,meta-viewport:minor"
+                    .to_owned()
+            )
         );
     }
 

@@ -8,6 +8,7 @@
 
 mod axe;
 mod harness;
+mod keyboard;
 mod tools;
 
 use std::{
@@ -187,6 +188,16 @@ impl Browser {
         }
     }
 
+    /// What the field labelled `field` (or found by that CSS selector) holds.
+    pub async fn field_value(&self, field: &str) -> String {
+        let element = self.field(field).await;
+        check(
+            element.prop("value").await,
+            format_args!("reading {field:?}"),
+        )
+        .unwrap_or_default()
+    }
+
     /// Clicks the visible button whose text (or `value`) is `text`, and waits
     /// for the page it leads to.
     pub async fn click_button(&self, text: &str) {
@@ -298,6 +309,8 @@ impl Browser {
 
     /// Runs axe-core on the page; fails listing every serious or critical
     /// violation (rule, help, elements). `page` names the page in the report.
+    /// Every finding, blocking or not, is also appended to `axe.tsv` beside
+    /// the screenshots.
     pub async fn assert_accessible(&self, page: &str) {
         let loaded = check(
             self.client
@@ -320,6 +333,8 @@ impl Browser {
         if let Some(error) = outcome.error {
             panic!("axe-core failed on the {page} page: {error}");
         }
+        let path = self.current_path().await;
+        axe::log(&tools::screenshot_dir(), &path, page, &outcome.violations);
         if let Some(report) = axe::blocking_report(page, &outcome.violations) {
             panic!("{report}");
         }

@@ -321,3 +321,35 @@ async fn a_member_who_is_not_an_admin_cannot_request() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn the_list_gives_each_term_its_exact_time_on_hover() {
+    let app = spawn_app().await;
+    let (agent, _) = approved_partner(&app, "Acme Corp", OWNER).await;
+    let id = requested(&agent, "saas", 5).await;
+    let expires = license(&app, id).await.expires_at.unwrap();
+
+    let page = agent.get("/licenses").await;
+
+    let iso = expires.format("%Y-%m-%dT%H:%M").to_string();
+    let start = page
+        .body
+        .find(&format!("<time datetime=\"{iso}"))
+        .unwrap_or_else(|| panic!("the expiry in a <time>: {}", page.snippet()));
+    let element = &page.body[start..start + page.body[start..].find("</time>").unwrap()];
+    assert!(element.contains(" title=\""), "{element}");
+    assert!(element.contains(">expires "), "{element}");
+}
+
+#[tokio::test]
+async fn an_empty_list_says_what_to_do_next() {
+    let app = spawn_app().await;
+    let (agent, _) = approved_partner(&app, "Acme Corp", OWNER).await;
+
+    let page = agent.get("/licenses").await;
+
+    assert!(
+        page.body
+            .contains("Your organisation has no licenses yet. Request them with the form below")
+    );
+}

@@ -2,6 +2,7 @@
 
 mod directory;
 mod done;
+mod journey;
 mod review;
 mod submit;
 mod tenancy;

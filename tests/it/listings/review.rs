@@ -379,3 +379,57 @@ async fn the_dashboard_steps_follow_namespaces_components_and_the_listing() {
     assert_eq!(step(&page, "Promotion"), "Done");
     assert!(page.contains("4 of 4 steps done"));
 }
+
+#[tokio::test]
+async fn staff_sort_the_listing_queue_and_export_it_as_csv() {
+    let app = spawn_app().await;
+    let (zeta, _, _) =
+        ready_partner(&app, "Zeta Ltd", "zoe@zeta.test", "https://gitlab.com/zeta").await;
+    submit(&zeta, &fields("Zeta Scanner"), &[])
+        .await
+        .assert_redirect("/listing");
+    app.clock.advance(chrono::Duration::minutes(5));
+    let (acme, _, _) = ready_partner(
+        &app,
+        "Acme Corp",
+        "ada@acme.test",
+        "https://gitlab.com/acme-corp",
+    )
+    .await;
+    submit(&acme, &fields("Acme Security"), &[])
+        .await
+        .assert_redirect("/listing");
+    let staff = staff(&app).await;
+    let position = |body: &str, needle: &str| body.find(needle).expect(needle);
+
+    let queue = staff.get("/admin/listings").await;
+    assert!(
+        position(&queue.body, "Zeta Scanner") < position(&queue.body, "Acme Security"),
+        "oldest waiting first"
+    );
+    for sort in ["newest", "partner"] {
+        let sorted = staff.get(&format!("/admin/listings?sort={sort}")).await;
+        assert!(
+            position(&sorted.body, "Acme Security") < position(&sorted.body, "Zeta Scanner"),
+            "sorted by {sort}"
+        );
+        assert!(
+            sorted.body.contains(&format!(
+                "href=\"/admin/listings.csv?state=&#38;sort={sort}\""
+            )),
+            "the export keeps the order"
+        );
+    }
+
+    let csv = staff.get("/admin/listings.csv?sort=partner").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,listing,partner,state,change_to_live_listing,submitted_at"
+    );
+    assert!(lines[1].contains(",Acme Security,Acme Corp,submitted,false,"));
+    assert!(lines[2].contains(",Zeta Scanner,Zeta Ltd,submitted,false,"));
+    assert_eq!(lines.len(), 3);
+}

@@ -165,3 +165,63 @@ async fn partners_and_visitors_do_not_find_the_staff_queue() {
     assert_eq!(res.status, StatusCode::NOT_FOUND);
     assert_eq!(state_of(&app, id).await, "pending");
 }
+
+/// The position of each needle in `body`, in the order they appear.
+fn order_of<'a>(body: &str, needles: &[&'a str]) -> Vec<&'a str> {
+    let mut found: Vec<(usize, &str)> = needles
+        .iter()
+        .map(|n| (body.find(n).unwrap_or_else(|| panic!("{n} missing")), *n))
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, n)| n).collect()
+}
+
+#[tokio::test]
+async fn staff_sort_the_namespace_queue_and_export_it_as_csv() {
+    let app = spawn_app().await;
+    let (zeta, _) = fixtures::approved_partner(&app, "Zeta Ltd", "zoe@zeta.test").await;
+    register(&zeta, "https://gitlab.com/zeta")
+        .await
+        .assert_redirect("/namespaces");
+    app.clock.advance(chrono::Duration::minutes(5));
+    let (acme, _) = fixtures::approved_partner(&app, "Acme Corp", "ada@acme.test").await;
+    register(&acme, "https://gitlab.com/acme-corp")
+        .await
+        .assert_redirect("/namespaces");
+    let staff = app
+        .staff_user("rita@portal.test", StaffRole::Reviewer)
+        .await;
+    let both = ["https://gitlab.com/zeta", "https://gitlab.com/acme-corp"];
+
+    let queue = staff.get("/admin/namespaces").await;
+    assert_eq!(order_of(&queue.body, &both), both, "oldest waiting first");
+    assert!(queue.body.contains("2 namespaces waiting, oldest first."));
+    for sort in ["newest", "partner"] {
+        let sorted = staff.get(&format!("/admin/namespaces?sort={sort}")).await;
+        assert_eq!(
+            order_of(&sorted.body, &both),
+            [both[1], both[0]],
+            "sorted by {sort}"
+        );
+        assert!(sorted.body.contains(&format!("value=\"{sort}\" selected")));
+        assert!(
+            sorted.body.contains(&format!(
+                "href=\"/admin/namespaces.csv?state=&#38;sort={sort}\""
+            )),
+            "the export keeps the order"
+        );
+    }
+
+    let csv = staff.get("/admin/namespaces.csv?sort=partner").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], "id,namespace,partner,state,registered_at");
+    assert!(lines[1].contains(",https://gitlab.com/acme-corp,Acme Corp,pending,"));
+    assert!(lines[2].contains(",https://gitlab.com/zeta,Zeta Ltd,pending,"));
+    assert_eq!(lines.len(), 3);
+
+    let partner = acme.get("/admin/namespaces.csv").await;
+    assert_ne!(partner.status, StatusCode::OK, "staff only");
+    assert!(!partner.body.contains("zeta"));
+}

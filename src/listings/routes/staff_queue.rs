@@ -1,0 +1,206 @@
+//! The staff review queue, `GET /admin/listings`: submissions filtered by
+//! state, in the order staff choose, paginated, and exported whole as CSV
+//! at `GET /admin/listings.csv` with the same filter and order.
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::{Query, State},
+    response::Response,
+    routing::get,
+};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::{
+    accounts::guard::StaffUser,
+    dates::When,
+    error::AppResult,
+    listings::version::VersionState,
+    namespaces::routes::paging,
+    state::AppState,
+    views::{Layout, Page},
+};
+
+const PER_PAGE: i64 = 50;
+/// More rows than any export needs; a bound all the same.
+const EXPORT_LIMIT: i64 = 100_000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/listings", get(queue))
+        .route("/admin/listings.csv", get(export))
+}
+
+#[derive(Deserialize, Default)]
+pub struct QueueQuery {
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub sort: String,
+    pub page: Option<i64>,
+}
+
+impl QueueQuery {
+    /// The filter: a state, `all`, or empty for those waiting.
+    fn filter(&self) -> String {
+        match self.state.as_str() {
+            "all" => "all".to_owned(),
+            s => s
+                .parse::<VersionState>()
+                .map_or(String::new(), |s| s.as_str().to_owned()),
+        }
+    }
+}
+
+pub struct QueueRow {
+    pub id: i64,
+    pub company: String,
+    pub display_name: String,
+    pub state: VersionState,
+    pub submitted: When,
+    /// A change to a listing already in the directory.
+    pub live: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/listings.html")]
+pub struct QueuePage {
+    pub layout: Layout,
+    pub rows: Vec<QueueRow>,
+    pub filter: String,
+    /// The order: empty (waiting oldest first), `newest` or `partner`.
+    pub sort: &'static str,
+    pub states: [VersionState; 4],
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+}
+
+impl QueuePage {
+    /// The query string of this filter and order, for links and the export.
+    pub fn query(&self, page: Option<i64>) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("state", &self.filter);
+        q.append_pair("sort", self.sort);
+        if let Some(page) = page {
+            q.append_pair("page", &page.to_string());
+        }
+        q.finish()
+    }
+}
+
+struct Found {
+    id: i64,
+    display_name: String,
+    state: String,
+    submitted_at: DateTime<Utc>,
+    company_name: String,
+    live: bool,
+}
+
+/// The state a filter asks for; `None` for all.
+fn wanted(filter: &str) -> Option<&str> {
+    match filter {
+        "all" => None,
+        "" => Some("submitted"),
+        s => Some(s),
+    }
+}
+
+async fn count(state: &AppState, filter: &str) -> AppResult<i64> {
+    Ok(sqlx::query_scalar!(
+        r#"select count(*) as "n!" from listing_versions where $1::text is null or state = $1"#,
+        wanted(filter)
+    )
+    .fetch_one(&state.pool)
+    .await?)
+}
+
+/// The submissions in `filter`, in `sort` order: waiting ones oldest first
+/// and decided ones newest first, unless staff chose otherwise.
+async fn search(
+    state: &AppState,
+    filter: &str,
+    sort: &str,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<Found>> {
+    Ok(sqlx::query_as!(
+        Found,
+        r#"select v.id, v.display_name, v.state, v.submitted_at, p.company_name,
+                  (l.published_version_id is not null and l.published_version_id <> v.id) as "live!"
+             from listing_versions v
+             join partners p on p.id = v.partner_id
+             join listings l on l.partner_id = v.partner_id and l.id = v.listing_id
+            where $1::text is null or v.state = $1
+            order by case when $4 = 'partner' then lower(p.company_name) end,
+                     case when $4 = 'newest' then v.submitted_at end desc,
+                     v.state <> 'submitted',
+                     case when v.state = 'submitted' then v.submitted_at end asc,
+                     v.submitted_at desc, v.id
+            limit $2 offset $3"#,
+        wanted(filter),
+        limit,
+        offset,
+        sort
+    )
+    .fetch_all(&state.pool)
+    .await?)
+}
+
+async fn queue(
+    State(state): State<AppState>,
+    StaffUser(staff): StaffUser,
+    Query(q): Query<QueueQuery>,
+) -> AppResult<Page<QueuePage>> {
+    let now = state.clock.now();
+    let filter = q.filter();
+    let sort = crate::csv::order(&q.sort);
+    let total = count(&state, &filter).await?;
+    let (page, pages, offset) = paging(q.page, total, PER_PAGE);
+    let rows = search(&state, &filter, sort, PER_PAGE, offset)
+        .await?
+        .into_iter()
+        .map(|r| QueueRow {
+            id: r.id,
+            company: r.company_name,
+            display_name: r.display_name,
+            state: r.state.parse().unwrap_or(VersionState::Superseded),
+            submitted: When::new(now, r.submitted_at),
+            live: r.live,
+        })
+        .collect();
+    Ok(Page(QueuePage {
+        layout: Layout::for_visitor(&staff.visitor, "Listings", "admin"),
+        rows,
+        filter,
+        sort,
+        states: VersionState::ALL,
+        total,
+        page,
+        pages,
+    }))
+}
+
+async fn export(
+    State(state): State<AppState>,
+    StaffUser(_staff): StaffUser,
+    Query(q): Query<QueueQuery>,
+) -> AppResult<Response> {
+    let sort = crate::csv::order(&q.sort);
+    let rows = search(&state, &q.filter(), sort, EXPORT_LIMIT, 0).await?;
+    let mut out = String::from("id,listing,partner,state,change_to_live_listing,submitted_at\r\n");
+    for r in rows {
+        out.push_str(&format!(
+            "{},{},{},{},{},{}\r\n",
+            r.id,
+            crate::csv::field(&r.display_name),
+            crate::csv::field(&r.company_name),
+            r.state,
+            r.live,
+            r.submitted_at.to_rfc3339()
+        ));
+    }
+    Ok(crate::csv::download("listings.csv", out))
+}

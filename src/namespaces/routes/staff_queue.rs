@@ -1,0 +1,199 @@
+//! The staff verification queue, `GET /admin/namespaces`: filtered by state,
+//! in the order staff choose, paginated, and exported whole as CSV at
+//! `GET /admin/namespaces.csv` with the same filter and order.
+
+use askama::Template;
+use axum::{
+    Router,
+    extract::{Query, State},
+    response::Response,
+    routing::get,
+};
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use super::paging;
+use crate::{
+    accounts::guard::StaffUser,
+    dates::When,
+    error::AppResult,
+    namespaces::NamespaceState,
+    state::AppState,
+    views::{Layout, Page},
+};
+
+const PER_PAGE: i64 = 50;
+/// More rows than any export needs; a bound all the same.
+const EXPORT_LIMIT: i64 = 100_000;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/admin/namespaces", get(queue))
+        .route("/admin/namespaces.csv", get(export))
+}
+
+#[derive(Deserialize, Default)]
+pub struct QueueQuery {
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub sort: String,
+    pub page: Option<i64>,
+}
+
+impl QueueQuery {
+    /// The filter: a state, `all`, or empty for those waiting.
+    fn filter(&self) -> String {
+        match self.state.as_str() {
+            "all" => "all".to_owned(),
+            s => s
+                .parse::<NamespaceState>()
+                .map_or(String::new(), |s| s.as_str().to_owned()),
+        }
+    }
+}
+
+pub struct QueueRow {
+    pub id: i64,
+    pub url: String,
+    pub company: String,
+    pub state: NamespaceState,
+    pub registered: When,
+}
+
+#[derive(Template)]
+#[template(path = "admin/namespaces.html")]
+pub struct QueuePage {
+    pub layout: Layout,
+    pub rows: Vec<QueueRow>,
+    /// The filter: a state, `all`, or empty for those waiting.
+    pub filter: String,
+    /// The order: empty (waiting oldest first), `newest` or `partner`.
+    pub sort: &'static str,
+    pub states: [NamespaceState; 4],
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+}
+
+impl QueuePage {
+    /// The query string of this filter and order, for links and the export.
+    pub fn query(&self, page: Option<i64>) -> String {
+        let mut q = url::form_urlencoded::Serializer::new(String::new());
+        q.append_pair("state", &self.filter);
+        q.append_pair("sort", self.sort);
+        if let Some(page) = page {
+            q.append_pair("page", &page.to_string());
+        }
+        q.finish()
+    }
+}
+
+struct Found {
+    id: i64,
+    url: String,
+    state: String,
+    created_at: DateTime<Utc>,
+    company_name: String,
+}
+
+/// The state a filter asks for; `None` for all.
+fn wanted(filter: &str) -> Option<&str> {
+    match filter {
+        "all" => None,
+        "" => Some("pending"),
+        s => Some(s),
+    }
+}
+
+async fn count(state: &AppState, filter: &str) -> AppResult<i64> {
+    Ok(sqlx::query_scalar!(
+        r#"select count(*) as "n!" from namespaces where $1::text is null or state = $1"#,
+        wanted(filter)
+    )
+    .fetch_one(&state.pool)
+    .await?)
+}
+
+/// The namespaces in `filter`, in `sort` order: waiting registrations
+/// oldest first and decided ones newest first, unless staff chose otherwise.
+async fn search(
+    state: &AppState,
+    filter: &str,
+    sort: &str,
+    limit: i64,
+    offset: i64,
+) -> AppResult<Vec<Found>> {
+    Ok(sqlx::query_as!(
+        Found,
+        r#"select n.id, n.url, n.state, n.created_at, p.company_name
+             from namespaces n join partners p on p.id = n.partner_id
+            where $1::text is null or n.state = $1
+            order by case when $4 = 'partner' then lower(p.company_name) end,
+                     case when $4 = 'newest' then n.created_at end desc,
+                     n.state <> 'pending',
+                     case when n.state = 'pending' then n.created_at end asc,
+                     n.created_at desc, n.id
+            limit $2 offset $3"#,
+        wanted(filter),
+        limit,
+        offset,
+        sort
+    )
+    .fetch_all(&state.pool)
+    .await?)
+}
+
+async fn queue(
+    State(state): State<AppState>,
+    StaffUser(staff): StaffUser,
+    Query(q): Query<QueueQuery>,
+) -> AppResult<Page<QueuePage>> {
+    let now = state.clock.now();
+    let filter = q.filter();
+    let sort = crate::csv::order(&q.sort);
+    let total = count(&state, &filter).await?;
+    let (page, pages, offset) = paging(q.page, total, PER_PAGE);
+    let found = search(&state, &filter, sort, PER_PAGE, offset).await?;
+    let rows = found
+        .into_iter()
+        .map(|r| QueueRow {
+            id: r.id,
+            url: r.url,
+            company: r.company_name,
+            state: r.state.parse().unwrap_or(NamespaceState::Pending),
+            registered: When::new(now, r.created_at),
+        })
+        .collect();
+    Ok(Page(QueuePage {
+        layout: Layout::for_visitor(&staff.visitor, "Namespaces", "admin"),
+        rows,
+        filter,
+        sort,
+        states: NamespaceState::ALL,
+        total,
+        page,
+        pages,
+    }))
+}
+
+async fn export(
+    State(state): State<AppState>,
+    StaffUser(_staff): StaffUser,
+    Query(q): Query<QueueQuery>,
+) -> AppResult<Response> {
+    let sort = crate::csv::order(&q.sort);
+    let rows = search(&state, &q.filter(), sort, EXPORT_LIMIT, 0).await?;
+    let mut out = String::from("id,namespace,partner,state,registered_at\r\n");
+    for r in rows {
+        out.push_str(&format!(
+            "{},{},{},{},{}\r\n",
+            r.id,
+            crate::csv::field(&r.url),
+            crate::csv::field(&r.company_name),
+            r.state,
+            r.created_at.to_rfc3339()
+        ));
+    }
+    Ok(crate::csv::download("namespaces.csv", out))
+}
