@@ -1,16 +1,14 @@
-//! Passwords: the policy for new ones, and argon2id hashing on the blocking
-//! pool behind a small semaphore, so a burst of sign-ins cannot starve the
-//! threads that render pages.
+//! Passwords: the policy for new ones, and argon2id hashing on threads of
+//! its own, fewer than the cores and at a lower priority, so a burst of
+//! sign-ins cannot starve the threads that render pages.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, mpsc};
 
 use argon2::{
     Algorithm, Argon2, Params, PasswordHash, PasswordHasher as _, PasswordVerifier as _, Version,
     password_hash::SaltString,
 };
 use secrecy::{ExposeSecret, SecretString};
-use tokio::sync::Semaphore;
-use tracing::Instrument;
 
 pub const MIN_CHARS: usize = 12;
 pub const MAX_CHARS: usize = 128;
@@ -60,27 +58,12 @@ impl NewPassword {
 }
 
 /// Hashes and verifies passwords without blocking the async runtime.
-#[derive(Clone)]
-pub struct Passwords {
-    permits: Arc<Semaphore>,
-}
-
-impl Default for Passwords {
-    fn default() -> Self {
-        Self::new()
-    }
-}
+#[derive(Clone, Default)]
+pub struct Passwords {}
 
 impl Passwords {
     pub fn new() -> Self {
-        // Each hash takes one core for tens of milliseconds and 19 MiB. One
-        // core is left to everything else, so a burst of sign-ins cannot
-        // starve page rendering (measured: with every core hashing, the
-        // landing page lost 57 % of its throughput).
-        let cores = std::thread::available_parallelism().map_or(2, usize::from);
-        Self {
-            permits: Arc::new(Semaphore::new(cores.saturating_sub(1).max(1))),
-        }
+        Self {}
     }
 
     pub async fn hash(&self, password: &NewPassword) -> Result<String, String> {
@@ -114,16 +97,64 @@ impl Passwords {
     }
 
     async fn blocking<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> T {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .expect("the semaphore is never closed");
+        let (done, result) = tokio::sync::oneshot::channel();
         let span = tracing::Span::current();
-        tokio::task::spawn_blocking(move || span.in_scope(work))
-            .instrument(tracing::Span::current())
-            .await
-            .expect("password hashing does not panic")
+        hashing_threads()
+            .send(Box::new(move || {
+                let _ = done.send(span.in_scope(work));
+            }))
+            .expect("the hashing threads run as long as the process");
+        result.await.expect("password hashing does not panic")
+    }
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The queue of the process's hashing threads, started on first use.
+///
+/// Each hash takes one core for tens of milliseconds and 19 MiB. There is
+/// one thread fewer than cores, so one core is always left to everything
+/// else (measured: with every core hashing, the landing page lost 57 % of
+/// its throughput), and they run at a lower priority, so pages are served
+/// first when the machine is busy and sign-ins take the time left over.
+/// Fixed threads also bound the memory: hashing on tokio's blocking pool
+/// spread the 19 MiB blocks over as many threads' allocator arenas, and the
+/// portal grew from 70 to 257 MiB under a sign-in flood.
+fn hashing_threads() -> &'static mpsc::Sender<Job> {
+    static QUEUE: OnceLock<mpsc::Sender<Job>> = OnceLock::new();
+    QUEUE.get_or_init(|| {
+        let (queue, jobs) = mpsc::channel::<Job>();
+        let jobs = Arc::new(Mutex::new(jobs));
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        for n in 0..cores.saturating_sub(1).max(1) {
+            let jobs = Arc::clone(&jobs);
+            std::thread::Builder::new()
+                .name(format!("argon2-{n}"))
+                .spawn(move || {
+                    lower_priority();
+                    loop {
+                        let job = jobs.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        let Ok(job) = job else { return };
+                        // A panic drops the job's reply (its caller fails);
+                        // the thread goes on with the next one.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(job));
+                    }
+                })
+                .expect("a thread for password hashing");
+        }
+        queue
+    })
+}
+
+/// Nice 5 on Linux: the scheduler gives this thread about a third of the
+/// share of a page-serving thread when both want the CPU, all of a core
+/// when pages do not.
+fn lower_priority() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: sets the scheduling priority of the calling thread (by its own
+    // thread id); no memory is read or written.
+    unsafe {
+        let _ = libc::setpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t, 5);
     }
 }
 
@@ -150,6 +181,36 @@ fn dummy_hash() -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Hashing happens on the dedicated threads, one fewer than the cores,
+    /// at nice 5; never on the runtime's threads.
+    #[tokio::test]
+    async fn hashing_runs_on_its_own_lower_priority_threads() {
+        let passwords = Passwords::new();
+        let seen: Vec<(String, i32)> = futures_util::future::join_all((0..8).map(|_| {
+            passwords.blocking(|| {
+                let name = std::thread::current().name().unwrap_or_default().to_owned();
+                // SAFETY: reads the calling thread's own priority.
+                let nice =
+                    unsafe { libc::getpriority(libc::PRIO_PROCESS, libc::gettid() as libc::id_t) };
+                (name, nice)
+            })
+        }))
+        .await;
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let mut threads: Vec<&str> = seen.iter().map(|(n, _)| n.as_str()).collect();
+        threads.sort_unstable();
+        threads.dedup();
+        assert!(
+            threads.iter().all(|n| n.starts_with("argon2-")),
+            "{threads:?}"
+        );
+        assert!(
+            threads.len() <= cores.saturating_sub(1).max(1),
+            "{threads:?}"
+        );
+        assert!(seen.iter().all(|(_, nice)| *nice == 5), "{seen:?}");
+    }
 
     #[test]
     fn length_is_counted_in_characters() {

@@ -161,6 +161,17 @@ async fn send(
 /// is any. `true` when it was sent by this call.
 pub async fn run_daily_digest(state: &AppState, now: DateTime<Utc>) -> AppResult<bool> {
     let mut tx = crate::db::begin(&state.pool).await?;
+    // Every pass but the day's first stops here, before counting the
+    // overdue issues (a scan of every open issue past its deadline).
+    let sent_today = sqlx::query_scalar!(
+        r#"select exists (select 1 from issue_digests where day = $1) as "sent!""#,
+        now.date_naive()
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if sent_today {
+        return Ok(false);
+    }
     let total = sqlx::query_scalar!(
         r#"select count(*) as "n!" from issues where state = 'open' and deadline_at <= $1"#,
         now
