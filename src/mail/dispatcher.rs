@@ -19,9 +19,9 @@ use super::{SendError, Transport};
 use crate::{clock::Clock, config::Config};
 
 /// Emails claimed per round.
-const BATCH: i64 = 64;
-/// Sends in flight at once.
-const CONCURRENCY: usize = 8;
+const BATCH: i64 = 128;
+/// Sends in flight at once, one per pooled SMTP connection.
+const CONCURRENCY: usize = super::transport::SMTP_CONNECTIONS as usize;
 /// Longest sleep between rounds when nothing wakes the dispatcher.
 const IDLE_POLL: Duration = Duration::from_secs(30);
 

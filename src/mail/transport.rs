@@ -3,10 +3,22 @@
 
 use std::{path::PathBuf, time::Duration};
 
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use lettre::{
+    AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor, transport::smtp::PoolConfig,
+};
 use secrecy::ExposeSecret;
 
 use crate::config::MailTransportConfig;
+
+/// SMTP connections kept open, each carrying one message at a time.
+///
+/// lettre 0.11.23 leaves Nagle's algorithm on and writes a message's final
+/// `.` line separately, so every message waits for the server's delayed ACK:
+/// about 40 ms on Linux, whatever the server (measured: 8 connections
+/// delivered 170 emails/s into a local sink, and the same 5,000 emails took
+/// 4.5 s as files). Until the fix (lettre pull request #1159, TCP_NODELAY)
+/// is released, throughput comes from connections in parallel.
+pub const SMTP_CONNECTIONS: u32 = 32;
 
 #[derive(Clone)]
 pub enum Transport {
@@ -32,6 +44,7 @@ impl Transport {
                 let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
                     .map_err(|e| format!("PORTAL_SMTP_URL: {e}"))?
                     .timeout(Some(Duration::from_secs(20)))
+                    .pool_config(PoolConfig::new().max_size(SMTP_CONNECTIONS))
                     .build();
                 Ok(Self::Smtp(transport))
             }
