@@ -43,11 +43,14 @@ impl ListRow {
     }
 }
 
-/// The organisation's issues (tenant transaction): open ones first, most
-/// urgent first; then closed ones, latest first.
+/// The organisation's issues (tenant transaction) in `sort` order: by
+/// default open ones first, most urgent first, then closed ones, latest
+/// first; `newest` the latest to arrive first; `severity` severity 1 first.
+/// A tenant's list is small, so any order is cheap.
 pub async fn for_partner(
     conn: &mut PgConnection,
     status: Option<&str>,
+    sort: &str,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<ListRow>, sqlx::Error> {
@@ -57,12 +60,15 @@ pub async fn for_partner(
                   resolved_at, confidential, first_response_at, created_at, null::text as company
              from issues
             where ($1::text is null or state = $1)
-            order by state <> 'open', case when state = 'open' then deadline_at end nulls last,
+            order by case when $4 = 'newest' then created_at end desc,
+                     case when $4 = 'severity' then coalesce(severity, 5) end,
+                     state <> 'open', case when state = 'open' then deadline_at end nulls last,
                      resolved_at desc, id desc
             limit $2 offset $3"#,
         status,
         limit,
-        offset
+        offset,
+        sort
     )
     .fetch_all(conn)
     .await
