@@ -3,7 +3,7 @@
 //! they show to know whether there is a next page, without counting.
 
 use chrono::{DateTime, Utc};
-use sqlx::PgConnection;
+use sqlx::{PgConnection, Postgres, postgres::PgArguments, query::QueryAs};
 
 use super::{DeadlineState, Severity, clock, record::reference};
 
@@ -20,6 +20,7 @@ pub struct ListRow {
     pub resolved_at: Option<DateTime<Utc>>,
     pub confidential: bool,
     pub first_response_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
     pub company: Option<String>,
 }
 
@@ -42,26 +43,32 @@ impl ListRow {
     }
 }
 
-/// The organisation's issues (tenant transaction): open ones first, most
-/// urgent first; then closed ones, latest first.
+/// The organisation's issues (tenant transaction) in `sort` order: by
+/// default open ones first, most urgent first, then closed ones, latest
+/// first; `newest` the latest to arrive first; `severity` severity 1 first.
+/// A tenant's list is small, so any order is cheap.
 pub async fn for_partner(
     conn: &mut PgConnection,
     status: Option<&str>,
+    sort: &str,
     limit: i64,
     offset: i64,
 ) -> Result<Vec<ListRow>, sqlx::Error> {
     sqlx::query_as!(
         ListRow,
         r#"select id, title, iid, project_path, severity, state, clock_started_at, deadline_at,
-                  resolved_at, confidential, first_response_at, null::text as company
+                  resolved_at, confidential, first_response_at, created_at, null::text as company
              from issues
             where ($1::text is null or state = $1)
-            order by state <> 'open', case when state = 'open' then deadline_at end nulls last,
+            order by case when $4 = 'newest' then created_at end desc,
+                     case when $4 = 'severity' then coalesce(severity, 5) end,
+                     state <> 'open', case when state = 'open' then deadline_at end nulls last,
                      resolved_at desc, id desc
             limit $2 offset $3"#,
         status,
         limit,
-        offset
+        offset,
+        sort
     )
     .fetch_all(conn)
     .await
@@ -78,10 +85,55 @@ pub struct StaffFilter {
     /// `open`, `closed` or `triage` (waiting for a partner); `None`: all.
     pub state: Option<String>,
     pub overdue: bool,
+    pub order: StaffOrder,
 }
 
-/// Issues matching the filter, the soonest deadline first (the order the
-/// deadline indexes keep, so a page stays cheap among a million issues).
+/// The orders staff can choose on the issue list. Each one is the order of
+/// an index the filters narrow (`issues_open_deadline`/`issues_deadline`,
+/// `issues_open_severity_deadline`/`issues_severity_deadline`,
+/// `issues_created`), so a page never sorts a million issues.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum StaffOrder {
+    /// The soonest deadline first; issues without a clock last.
+    #[default]
+    Deadline,
+    /// Severity 1 first, then the soonest deadline; unset severities last.
+    Severity,
+    /// The latest to arrive first.
+    Newest,
+}
+
+impl StaffOrder {
+    /// Unknown values are the default order.
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "severity" => Self::Severity,
+            "newest" => Self::Newest,
+            _ => Self::Deadline,
+        }
+    }
+
+    /// The value in a query string; empty for the default.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Deadline => "",
+            Self::Severity => "severity",
+            Self::Newest => "newest",
+        }
+    }
+
+    /// The `order by` clause, written to match its index column for column.
+    fn sql(self) -> &'static str {
+        match self {
+            Self::Deadline => "i.deadline_at nulls last, i.id",
+            Self::Severity => "i.severity nulls last, i.deadline_at nulls last, i.id",
+            Self::Newest => "i.created_at desc, i.id desc",
+        }
+    }
+}
+
+/// Issues matching the filter, in the order chosen (each kept by an index,
+/// so a page stays cheap among a million issues).
 ///
 /// Every filter is optional, so the statement is planned for the values of
 /// each request (`persistent(false)`: an unnamed statement gets a custom
@@ -93,40 +145,57 @@ pub async fn for_staff(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<ListRow>, sqlx::Error> {
+    let sql = staff_sql(filter.order);
+    staff_query(&sql, filter, now, limit, offset)
+        .fetch_all(conn)
+        .await
+}
+
+/// The staff list's statement in `order`. The order clause is one of three
+/// fixed strings, never user text.
+pub fn staff_sql(order: StaffOrder) -> String {
+    format!("{STAFF_SELECT} order by {} limit $7 offset $8", order.sql())
+}
+
+/// `sql` (from [`staff_sql`]) with the filter bound, as an unnamed
+/// statement. `query_as!` cannot make one; the staff list tests run this
+/// against PostgreSQL.
+pub fn staff_query<'q>(
+    sql: &'q str,
+    filter: &'q StaffFilter,
+    now: DateTime<Utc>,
+    limit: i64,
+    offset: i64,
+) -> QueryAs<'q, Postgres, ListRow, PgArguments> {
     let name_pattern = filter
         .partner_name
         .as_deref()
         .map(crate::search::contains_pattern);
-    // `query_as!` cannot make an unnamed statement; the staff list tests
-    // run this one against PostgreSQL.
-    sqlx::query_as::<_, ListRow>(
-        "select i.id, i.title, i.iid, i.project_path, i.severity, i.state, i.clock_started_at,
+    sqlx::query_as::<_, ListRow>(sql)
+        .bind(filter.partner_id)
+        .bind(name_pattern)
+        .bind(filter.severity)
+        .bind(filter.state.as_deref())
+        .bind(filter.overdue)
+        .bind(now)
+        .bind(limit)
+        .bind(offset)
+        .persistent(false)
+}
+
+/// The staff list's rows and filters, without order and limit.
+const STAFF_SELECT: &str = "select i.id, i.title, i.iid, i.project_path, i.severity, i.state, i.clock_started_at,
                 i.deadline_at, i.resolved_at, i.confidential, i.first_response_at,
-                p.company_name as company
+                i.created_at, p.company_name as company
            from issues i left join partners p on p.id = i.partner_id
           where ($1::bigint is null or i.partner_id = $1)
             and ($2::text is null or p.company_name ilike $2)
-            and ($3::smallint is null or ($3 = 0 and i.severity is null) or i.severity = $3)
+            and ($3::smallint is null or ($3 = 0 and i.severity is null and i.deadline_at is null) or ($3 <> 0 and i.severity = $3))
             and ($4::text is null
                  or ($4 = 'open' and i.state = 'open')
                  or ($4 = 'closed' and i.state = 'closed')
                  or ($4 = 'triage' and i.partner_id is null and i.state = 'open'))
-            and (not $5 or (i.state = 'open' and i.deadline_at <= $6))
-          order by i.deadline_at nulls last, i.id
-          limit $7 offset $8",
-    )
-    .bind(filter.partner_id)
-    .bind(name_pattern)
-    .bind(filter.severity)
-    .bind(filter.state.as_deref())
-    .bind(filter.overdue)
-    .bind(now)
-    .bind(limit)
-    .bind(offset)
-    .persistent(false)
-    .fetch_all(conn)
-    .await
-}
+            and (not $5 or (i.state = 'open' and i.deadline_at <= $6))";
 
 /// Open issues waiting for a partner, oldest first.
 pub async fn triage_queue(
@@ -137,7 +206,7 @@ pub async fn triage_queue(
     sqlx::query_as!(
         ListRow,
         r#"select id, title, iid, project_path, severity, state, clock_started_at, deadline_at,
-                  resolved_at, confidential, first_response_at, null::text as company
+                  resolved_at, confidential, first_response_at, created_at, null::text as company
              from issues
             where partner_id is null and state = 'open'
             order by created_at, id

@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod clock;
 pub mod emails;
+pub mod export;
 pub mod feed;
 pub mod history;
 pub mod inbox;

@@ -888,3 +888,43 @@ async fn the_scheduler_removes_expired_sessions_and_old_rate_limit_events() {
     assert_eq!(count("sessions").await, 0);
     assert_eq!(count("throttle_events").await, 0);
 }
+
+#[tokio::test]
+async fn staff_admins_order_and_page_the_staff_list() {
+    let app = spawn_app().await;
+    let admin = app.staff_user("ada@alliance.test", StaffRole::Admin).await;
+    // 55 reviewers, each an hour older than the last; the oldest an admin.
+    sqlx::query(
+        "insert into users (email, name, password_hash, staff_role, created_at)
+         select 'member' || g || '@alliance.test', 'Member ' || lpad(g::text, 3, '0'), '!',
+                case when g = 55 then 'admin' else 'reviewer' end,
+                $1::timestamptz - g * interval '1 hour'
+           from generate_series(1, 55) g",
+    )
+    .bind(app.clock.now())
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let first_row = |body: &str| {
+        let start = body.find("<td data-label=\"Name\">").expect("a row") + 22;
+        body[start..start + body[start..].find('<').unwrap()].to_owned()
+    };
+
+    let page1 = admin.get("/admin/staff").await.body;
+    assert_eq!(first_row(&page1), "Member 001", "by name");
+    assert!(!page1.contains("Member 051"), "50 a page");
+    assert!(page1.contains("href=\"/admin/staff?sort=&#38;page=2\""));
+    let page2 = admin.get("/admin/staff?page=2").await.body;
+    assert_eq!(first_row(&page2), "Member 051");
+    assert!(page2.contains("Staff ada") && !page2.contains("Member 050"));
+
+    let newest = admin.get("/admin/staff?sort=newest").await.body;
+    assert_eq!(first_row(&newest), "Staff ada");
+    assert!(newest.contains("value=\"newest\" selected"));
+    assert!(newest.contains("href=\"/admin/staff?sort=newest&#38;page=2\""));
+    let by_role = admin.get("/admin/staff?sort=role").await.body;
+    assert_eq!(first_row(&by_role), "Member 055", "admins first");
+    let unknown = admin.get("/admin/staff?sort=zzz&page=x").await;
+    assert_eq!(unknown.status, StatusCode::OK);
+    assert_eq!(first_row(&unknown.body), "Member 001");
+}

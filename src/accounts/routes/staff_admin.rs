@@ -112,6 +112,46 @@ pub struct StaffListPage {
     pub email: String,
     pub role: String,
     pub errors: FormErrors,
+    /// The order: empty (active first, by name), `newest` or `role`.
+    pub sort: &'static str,
+    pub page: i64,
+    pub has_next: bool,
+}
+
+impl StaffListPage {
+    /// The address of `page` in this order.
+    pub fn page_href(&self, page: i64) -> String {
+        format!("/admin/staff?sort={}&page={page}", self.sort)
+    }
+}
+
+/// Staff accounts per page.
+const PER_PAGE: i64 = 50;
+
+#[derive(Deserialize, Default)]
+struct ListQuery {
+    #[serde(default)]
+    sort: String,
+    page: Option<String>,
+}
+
+impl ListQuery {
+    /// Unknown values are the default order.
+    fn sort(&self) -> &'static str {
+        match self.sort.as_str() {
+            "newest" => "newest",
+            "role" => "role",
+            _ => "",
+        }
+    }
+
+    fn page(&self) -> i64 {
+        self.page
+            .as_deref()
+            .and_then(|p| p.trim().parse().ok())
+            .filter(|p| (1..=10_000).contains(p))
+            .unwrap_or(1)
+    }
 }
 
 async fn staff_page(
@@ -119,16 +159,25 @@ async fn staff_page(
     admin: &StaffAdmin,
     form: InviteForm,
     errors: FormErrors,
+    query: &ListQuery,
 ) -> AppResult<StaffListPage> {
-    let rows = sqlx::query!(
+    let (sort, page) = (query.sort(), query.page());
+    let mut rows = sqlx::query!(
         r#"select id, name, email, staff_role as "staff_role!", disabled_at, totp_enrolled_at,
                   password_hash = '!' as "invited!"
              from users where staff_role is not null
-            order by disabled_at nulls first, lower(name)
-            limit 500"#
+            order by case when $1 = 'newest' then created_at end desc,
+                     case when $1 = 'role' then staff_role end,
+                     disabled_at nulls first, lower(name), id
+            limit $2 offset $3"#,
+        sort,
+        PER_PAGE + 1,
+        (page - 1) * PER_PAGE
     )
     .fetch_all(&state.pool)
     .await?;
+    let has_next = rows.len() as i64 > PER_PAGE;
+    rows.truncate(PER_PAGE as usize);
     let staff = rows
         .into_iter()
         .map(|r| StaffRow {
@@ -152,12 +201,26 @@ async fn staff_page(
         email: form.email,
         role: form.role,
         errors,
+        sort,
+        page,
+        has_next,
     })
 }
 
-async fn list(State(state): State<AppState>, admin: StaffAdmin) -> AppResult<Page<StaffListPage>> {
+async fn list(
+    State(state): State<AppState>,
+    admin: StaffAdmin,
+    Query(query): Query<ListQuery>,
+) -> AppResult<Page<StaffListPage>> {
     Ok(Page(
-        staff_page(&state, &admin, InviteForm::default(), FormErrors::default()).await?,
+        staff_page(
+            &state,
+            &admin,
+            InviteForm::default(),
+            FormErrors::default(),
+            &query,
+        )
+        .await?,
     ))
 }
 
@@ -186,7 +249,10 @@ async fn invite(
             .map_err(|_| "Choose admin or reviewer."),
     );
     let (Some(name), Some(email), Some(role)) = (name, email, role) else {
-        return Ok(Invalid(staff_page(&state, &admin, form, errors).await?).into_response());
+        return Ok(
+            Invalid(staff_page(&state, &admin, form, errors, &ListQuery::default()).await?)
+                .into_response(),
+        );
     };
     let now = state.clock.now();
     let mut tx = crate::db::begin(&state.pool).await?;
@@ -208,7 +274,10 @@ async fn invite(
             "email",
             "An account with this email address already exists.",
         );
-        return Ok(Invalid(staff_page(&state, &admin, form, errors).await?).into_response());
+        return Ok(
+            Invalid(staff_page(&state, &admin, form, errors, &ListQuery::default()).await?)
+                .into_response(),
+        );
     };
     let token = tokens::issue(&mut tx, now, id, Purpose::StaffInvitation).await?;
     let notice = emails::staff_invitation(

@@ -36,6 +36,7 @@ pub fn router() -> Router<AppState> {
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
     status: Option<String>,
+    sort: Option<String>,
     page: Option<String>,
 }
 
@@ -46,6 +47,8 @@ pub struct IssuesPage {
     pub lines: Vec<IssueLine>,
     pub pager: Pager,
     pub status: String,
+    /// The order: empty (most urgent), `newest` or `severity`.
+    pub sort: &'static str,
     pub score: Scorecard,
 }
 
@@ -59,17 +62,24 @@ async fn list(
         Some(s @ ("open" | "closed")) => Some(s),
         _ => None,
     };
+    // Unknown orders are the default.
+    let sort = match query.sort.as_deref() {
+        Some("newest") => "newest",
+        Some("severity") => "severity",
+        _ => "",
+    };
     let page = view::page_number(query.page.as_deref());
     let mut rows = lists::for_partner(
         &mut tenant.tx,
         status,
+        sort,
         view::PER_PAGE + 1,
         view::offset(page),
     )
     .await?;
     let status = status.unwrap_or("all").to_owned();
     let pager = Pager::new(&mut rows, page, |p| {
-        format!("/issues?status={status}&page={p}")
+        format!("/issues?status={status}&sort={sort}&page={p}")
     });
     let score = scorecard::load(&mut tenant.tx, now).await?;
     crate::organizations::tenant::finish_reading(tenant.tx);
@@ -78,6 +88,7 @@ async fn list(
         lines: rows.into_iter().map(|r| IssueLine::new(r, now)).collect(),
         pager,
         status,
+        sort,
         score,
     }))
 }

@@ -1,4 +1,5 @@
-//! Staff lists: every issue with filters (`/admin/issues`), the triage queue
+//! Staff lists: every issue with filters and a chosen order (`/admin/issues`,
+//! exported as CSV at `/admin/issues.csv`), the triage queue
 //! (`/admin/issues/triage`) and the partners' scorecards
 //! (`/admin/issues/scorecards`).
 
@@ -6,6 +7,8 @@ use askama::Template;
 use axum::{
     Router,
     extract::{Query, State},
+    http::header,
+    response::{IntoResponse, Response},
     routing::get,
 };
 use serde::Deserialize;
@@ -16,7 +19,8 @@ use crate::{
     accounts::guard::StaffUser,
     error::AppResult,
     issues::{
-        lists::{self, StaffFilter},
+        export::{self, EXPORT_LIMIT},
+        lists::{self, StaffFilter, StaffOrder},
         scorecard::{self, PartnerScore},
     },
     state::AppState,
@@ -26,6 +30,7 @@ use crate::{
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/issues", get(list))
+        .route("/admin/issues.csv", get(export))
         .route("/admin/issues/triage", get(triage))
         .route("/admin/issues/scorecards", get(scorecards))
 }
@@ -40,6 +45,8 @@ pub struct ListQuery {
     state: String,
     #[serde(default)]
     overdue: String,
+    #[serde(default)]
+    sort: String,
     page: Option<String>,
 }
 
@@ -66,18 +73,22 @@ impl ListQuery {
                 _ => None,
             },
             overdue: self.overdue == "on",
+            order: StaffOrder::parse(&self.sort),
         }
     }
 
-    fn href(&self, page: i64) -> String {
-        let query: String = form_urlencoded::Serializer::new(String::new())
-            .append_pair("partner", &self.partner)
+    /// The filters and order as a query string, with a page or without.
+    fn query(&self, page: Option<i64>) -> String {
+        let mut q = form_urlencoded::Serializer::new(String::new());
+        q.append_pair("partner", &self.partner)
             .append_pair("severity", &self.severity)
             .append_pair("state", &self.state)
             .append_pair("overdue", &self.overdue)
-            .append_pair("page", &page.to_string())
-            .finish();
-        format!("/admin/issues?{query}")
+            .append_pair("sort", StaffOrder::parse(&self.sort).as_str());
+        if let Some(page) = page {
+            q.append_pair("page", &page.to_string());
+        }
+        q.finish()
     }
 }
 
@@ -91,6 +102,12 @@ pub struct StaffIssuesPage {
     pub severity: String,
     pub state: String,
     pub overdue: bool,
+    /// The order: empty (soonest deadline), `severity` or `newest`.
+    pub sort: &'static str,
+    /// The export of these filters in this order.
+    pub csv_href: String,
+    /// [`EXPORT_LIMIT`] in words: "100,000".
+    pub export_limit: String,
 }
 
 async fn list(
@@ -110,7 +127,9 @@ async fn list(
         view::offset(page),
     )
     .await?;
-    let pager = Pager::new(&mut rows, page, |p| query.href(p));
+    let pager = Pager::new(&mut rows, page, |p| {
+        format!("/admin/issues?{}", query.query(Some(p)))
+    });
     Ok(Page(StaffIssuesPage {
         layout: Layout::for_visitor(&staff.visitor, "Issues", "admin"),
         lines: rows.into_iter().map(|r| IssueLine::new(r, now)).collect(),
@@ -119,7 +138,29 @@ async fn list(
         severity: query.severity.clone(),
         state: filter.state.unwrap_or_else(|| "all".to_owned()),
         overdue: filter.overdue,
+        sort: filter.order.as_str(),
+        csv_href: format!("/admin/issues.csv?{}", query.query(None)),
+        export_limit: crate::listings::form::thousands(EXPORT_LIMIT as usize),
     }))
+}
+
+async fn export(
+    State(state): State<AppState>,
+    StaffUser(_staff): StaffUser,
+    Query(query): Query<ListQuery>,
+) -> Response {
+    let now = state.clock.now();
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"issues.csv\"",
+            ),
+        ],
+        export::body(state.pool.clone(), query.filter(), now),
+    )
+        .into_response()
 }
 
 #[derive(Deserialize, Default)]

@@ -40,6 +40,9 @@ pub struct Filters {
     pub product: String,
     pub expiring: String,
     pub partner: String,
+    /// The order of active licenses: empty (soonest expiry), `newest`
+    /// (latest issued), `partner` (company name) or `users` (most first).
+    pub sort: String,
     pub page: String,
     pub queue_page: String,
 }
@@ -49,6 +52,7 @@ pub(super) struct Parsed {
     product: Option<Product>,
     expiring_days: Option<i64>,
     partner: Option<String>,
+    sort: &'static str,
 }
 
 pub(super) fn parse(f: &Filters, errors: &mut FormErrors) -> Parsed {
@@ -69,6 +73,17 @@ pub(super) fn parse(f: &Filters, errors: &mut FormErrors) -> Parsed {
         product: Product::parse(&f.product),
         expiring_days,
         partner: Some(f.partner.trim().to_owned()).filter(|p| !p.is_empty()),
+        sort: order(&f.sort),
+    }
+}
+
+/// The orders offered for active licenses; unknown values are the default.
+fn order(sort: &str) -> &'static str {
+    match sort {
+        "newest" => "newest",
+        "partner" => "partner",
+        "users" => "users",
+        _ => "",
     }
 }
 
@@ -132,14 +147,18 @@ pub(super) async fn active(
               and ($2::text is null or l.product = $2)
               and ($3::timestamptz is null or l.expires_at <= $3)
               and ($4::text is null or strpos(lower(p.company_name), lower($4)) > 0)
-            order by l.expires_at, l.id
+            order by case when $7 = 'newest' then l.issued_at end desc,
+                     case when $7 = 'partner' then lower(p.company_name) end,
+                     case when $7 = 'users' then l.users end desc,
+                     l.expires_at, l.id
             limit $5 offset $6"#,
         now,
         p.product.map(Product::as_str),
         until,
         p.partner,
         limit,
-        offset
+        offset,
+        p.sort
     )
     .fetch_all(conn)
     .await?;
@@ -231,6 +250,7 @@ fn query_string(f: &Filters) -> String {
         .append_pair("product", &f.product)
         .append_pair("expiring", &f.expiring)
         .append_pair("partner", &f.partner)
+        .append_pair("sort", order(&f.sort))
         .finish()
 }
 

@@ -220,3 +220,54 @@ async fn the_dashboard_shows_the_scorecard() {
         list.snippet()
     );
 }
+
+#[tokio::test]
+async fn partners_order_their_issues() {
+    let app = spawn().await;
+    let (owner, _) = partner_with_namespace(&app, "Acme Corp", "ada@acme.test", "acme-corp").await;
+    let now = whole_seconds(app.clock.now());
+    let overdue = issue_id(
+        created_at(fixture("issue_open_labelled"), now - Duration::days(40)),
+        1,
+        1,
+    );
+    let s1 = labels(
+        issue_id(created_at(fixture("issue_open_labelled"), now), 2, 2),
+        &["severity::1"],
+    );
+    let later = issue_id(created_at(fixture("issue_open_labelled"), now), 3, 3);
+    let mut ids = Vec::new();
+    for body in [overdue, s1, later] {
+        ids.push(deliver_and_apply(&app, &body).await);
+        app.clock.advance(Duration::minutes(1));
+    }
+    let order = |body: &str| {
+        let mut found: Vec<(usize, i64)> = ids
+            .iter()
+            .map(|id| {
+                (
+                    body.find(&format!("href=\"/issues/{id}\""))
+                        .expect("listed"),
+                    *id,
+                )
+            })
+            .collect();
+        found.sort();
+        found.into_iter().map(|(_, id)| id).collect::<Vec<_>>()
+    };
+
+    let default = owner.get("/issues").await.body;
+    assert_eq!(
+        order(&default),
+        [ids[0], ids[1], ids[2]],
+        "most urgent first"
+    );
+    let newest = owner.get("/issues?sort=newest").await.body;
+    assert_eq!(order(&newest), [ids[2], ids[1], ids[0]]);
+    assert!(newest.contains("value=\"newest\" selected"));
+    assert!(newest.contains("href=\"/issues?status=open&amp;sort=newest\""));
+    let by_severity = owner.get("/issues?sort=severity&status=open").await.body;
+    assert_eq!(order(&by_severity), [ids[1], ids[0], ids[2]]);
+    let unknown = owner.get("/issues?sort=zzz").await.body;
+    assert_eq!(order(&unknown), [ids[0], ids[1], ids[2]]);
+}

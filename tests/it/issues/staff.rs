@@ -279,6 +279,7 @@ async fn partners_cannot_reach_the_staff_pages() {
     let id = deliver_and_apply(&app, &fixture("issue_open_labelled")).await;
     for path in [
         "/admin/issues",
+        "/admin/issues.csv",
         "/admin/issues/triage",
         "/admin/issues/scorecards",
         "/admin/settings/sla",
@@ -360,4 +361,91 @@ async fn the_issue_tables_enforce_row_level_security() {
     .await
     .unwrap();
     assert!(unforced.is_empty(), "{unforced:?}");
+}
+
+/// The positions of each needle in `body`, in the order they appear.
+fn order_of(body: &str, needles: &[String]) -> Vec<String> {
+    let mut found: Vec<(usize, String)> = needles
+        .iter()
+        .map(|n| {
+            (
+                body.find(n.as_str())
+                    .unwrap_or_else(|| panic!("{n} missing")),
+                n.clone(),
+            )
+        })
+        .collect();
+    found.sort();
+    found.into_iter().map(|(_, n)| n).collect()
+}
+
+#[tokio::test]
+async fn staff_order_the_issue_list_and_export_it_as_csv() {
+    let app = spawn().await;
+    partner_with_namespace(&app, "Acme Corp", "ada@acme.test", "acme-corp").await;
+    let staff = app
+        .staff_user("sam@alliance.test", StaffRole::Reviewer)
+        .await;
+    let now = whole_seconds(app.clock.now());
+    // Delivered in this order: an S2 ten days overdue, an S1 due in 7 days,
+    // an S2 due in 30 days.
+    let overdue = issue_id(
+        created_at(fixture("issue_open_labelled"), now - Duration::days(40)),
+        1,
+        1,
+    );
+    let s1 = labels(
+        issue_id(created_at(fixture("issue_open_labelled"), now), 2, 2),
+        &["severity::1"],
+    );
+    let later = issue_id(created_at(fixture("issue_open_labelled"), now), 3, 3);
+    let mut links = Vec::new();
+    for body in [overdue, s1, later] {
+        let id = deliver_and_apply(&app, &body).await;
+        links.push(format!("href=\"/admin/issues/{id}\""));
+        app.clock.advance(Duration::minutes(1));
+    }
+    let [overdue, s1, later] = [links[0].clone(), links[1].clone(), links[2].clone()];
+
+    let default = staff.get("/admin/issues").await.body;
+    assert_eq!(
+        order_of(&default, &links),
+        [overdue.clone(), s1.clone(), later.clone()],
+        "soonest deadline first"
+    );
+    let by_severity = staff.get("/admin/issues?sort=severity").await.body;
+    assert_eq!(
+        order_of(&by_severity, &links),
+        [s1.clone(), overdue.clone(), later.clone()]
+    );
+    assert!(by_severity.contains("value=\"severity\" selected"));
+    let newest = staff.get("/admin/issues?sort=newest").await.body;
+    assert_eq!(
+        order_of(&newest, &links),
+        [later.clone(), s1.clone(), overdue.clone()]
+    );
+    assert!(
+        newest.contains("href=\"/admin/issues.csv?partner=&#38;severity=&#38;state=&#38;overdue=&#38;sort=newest\""),
+        "the export keeps the order"
+    );
+    let unknown = staff.get("/admin/issues?sort=zzz").await;
+    assert_eq!(unknown.status, StatusCode::OK);
+    assert_eq!(order_of(&unknown.body, &links), [overdue, s1, later]);
+
+    let csv = staff.get("/admin/issues.csv?sort=severity").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(
+        lines[0],
+        "id,reference,title,partner,severity,status,deadline_state,clock_started_at,deadline_at,resolved_at,first_response_at,created_at"
+    );
+    assert_eq!(lines.len(), 4);
+    assert!(
+        lines[1].contains(",Acme Corp,Severity 1,open,"),
+        "{}",
+        lines[1]
+    );
+    let filtered = staff.get("/admin/issues.csv?overdue=on").await.body;
+    assert_eq!(filtered.lines().count(), 2, "the list's filters apply");
 }

@@ -284,3 +284,56 @@ async fn the_staff_home_counts_waiting_requests() {
     assert!(home.body.contains("href=\"/admin/licenses\""));
     assert!(home.body.contains("1 request is waiting for a decision."));
 }
+
+#[tokio::test]
+async fn staff_order_active_licenses_and_the_export_keeps_the_order() {
+    let app = spawn_app().await;
+    let (acme, _) = approved_partner(&app, "Acme Corp", OWNER).await;
+    let (globex, _) = approved_partner(&app, "Globex, Inc.", "hank@globex.test").await;
+    let saas = requested(&acme, "saas", 5).await;
+    let managed = requested(&acme, "self_managed", 7).await;
+    let other = requested(&globex, "saas", 2).await;
+    sqlx::query("update licenses set expires_at = now() + interval '20 days' where id = $1")
+        .bind(other)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let staff = staff(&app).await;
+    let link = |id: i64| format!("/admin/licenses/{id}\"");
+    let order = |body: &str| {
+        let mut found: Vec<(usize, i64)> = [saas, managed, other]
+            .into_iter()
+            .map(|id| (body.find(&link(id)).expect("listed"), id))
+            .collect();
+        found.sort();
+        found.into_iter().map(|(_, id)| id).collect::<Vec<_>>()
+    };
+
+    let default = staff.get("/admin/licenses").await.body;
+    assert_eq!(
+        order(&default),
+        [other, saas, managed],
+        "soonest expiry first"
+    );
+    let by_users = staff.get("/admin/licenses?sort=users").await.body;
+    assert_eq!(order(&by_users), [managed, saas, other]);
+    assert!(by_users.contains("value=\"users\" selected"));
+    assert!(
+        by_users.contains("/admin/licenses.csv?product=&#38;expiring=&#38;partner=&#38;sort=users")
+    );
+    let by_partner = staff.get("/admin/licenses?sort=partner").await.body;
+    assert_eq!(order(&by_partner), [saas, managed, other]);
+    let unknown = staff.get("/admin/licenses?sort=zzz").await.body;
+    assert_eq!(order(&unknown), [other, saas, managed]);
+
+    let csv = staff.get("/admin/licenses.csv?sort=users").await.body;
+    let ids: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [managed.to_string(), saas.to_string(), other.to_string()]
+    );
+}
