@@ -247,20 +247,77 @@ pub async fn staff_counts(
     })
 }
 
-/// Approved partners (to assign an issue to), or also suspended ones (to
-/// filter by).
-pub async fn partner_choices(
+/// The approved partner staff named when assigning or entering an issue.
+#[derive(Debug, PartialEq, Eq)]
+pub enum PartnerPick {
+    One(i64),
+    NoMatch,
+    /// Up to [`PICK_LIMIT`] candidates, by name.
+    Several(Vec<(i64, String)>),
+}
+
+/// How many candidates a vague name lists.
+pub const PICK_LIMIT: usize = 10;
+
+/// Finds the approved partner in what staff typed: its ID (`42` or `#42`),
+/// its whole name (any case), or a part of its name that only it has.
+/// A typed field instead of a drop-down: the program has thousands of
+/// partners, more than a list can hold.
+pub async fn pick_partner(
     conn: &mut PgConnection,
-    assignable_only: bool,
-) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    input: &str,
+) -> Result<PartnerPick, sqlx::Error> {
+    let input = input.trim();
+    let id = input.trim_start_matches('#').parse::<i64>().ok();
+    let pattern = crate::search::contains_pattern(input);
     let rows = sqlx::query!(
-        "select p.id, p.company_name from partners p join applications a on a.partner_id = p.id
-          where a.state = 'approved' or (not $1 and a.state = 'suspended')
-          order by lower(p.company_name), p.id
-          limit 2000",
-        assignable_only
+        r#"select p.id, p.company_name, lower(p.company_name) = lower($3) as "exact!"
+             from partners p join applications a on a.partner_id = p.id
+            where a.state = 'approved'
+              and (p.id = $1 or ($1 is null and p.company_name ilike $2))
+            order by 3 desc, lower(p.company_name), p.id
+            limit $4"#,
+        id,
+        pattern,
+        input,
+        PICK_LIMIT as i64 + 1
     )
     .fetch_all(conn)
     .await?;
-    Ok(rows.into_iter().map(|r| (r.id, r.company_name)).collect())
+    let exact: Vec<i64> = rows.iter().filter(|r| r.exact).map(|r| r.id).collect();
+    Ok(match (rows.len(), exact.as_slice()) {
+        (0, _) => PartnerPick::NoMatch,
+        (1, _) => PartnerPick::One(rows[0].id),
+        (_, [only]) => PartnerPick::One(*only),
+        _ => PartnerPick::Several(rows.into_iter().map(|r| (r.id, r.company_name)).collect()),
+    })
+}
+
+impl PartnerPick {
+    /// The partner, or the message to show next to the field.
+    pub fn into_result(self, input: &str) -> Result<i64, String> {
+        let input = input.trim();
+        match self {
+            PartnerPick::One(id) => Ok(id),
+            PartnerPick::NoMatch => Err(format!(
+                "No approved partner is called or numbered \u{201c}{input}\u{201d}."
+            )),
+            PartnerPick::Several(found) => {
+                let names: Vec<String> = found
+                    .iter()
+                    .take(PICK_LIMIT)
+                    .map(|(id, name)| format!("{name} (#{id})"))
+                    .collect();
+                let count = if found.len() > PICK_LIMIT {
+                    format!("More than {PICK_LIMIT}")
+                } else {
+                    found.len().to_string()
+                };
+                Err(format!(
+                    "{count} approved partners match \u{201c}{input}\u{201d}: {}. Enter the whole name or the number.",
+                    names.join(", ")
+                ))
+            }
+        }
+    }
 }

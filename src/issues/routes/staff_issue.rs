@@ -53,7 +53,7 @@ pub struct StaffIssuePage {
     pub company: Option<String>,
     pub partner_id: Option<i64>,
     pub timeline: Vec<TimelineItem>,
-    pub partners: Vec<(i64, String)>,
+    /// What was typed in the partner field, kept when the form comes back.
     pub chosen_partner: String,
     pub errors: FormErrors,
 }
@@ -74,11 +74,6 @@ async fn page(
         Some(p) => Some(share::company_name(&mut conn, p).await?),
         None => None,
     };
-    let partners = if issue.partner_id.is_none() {
-        lists::partner_choices(&mut conn, true).await?
-    } else {
-        Vec::new()
-    };
     let entries = history::timeline(&mut conn, id, TIMELINE_LIMIT).await?;
     Ok(StaffIssuePage {
         layout: Layout::for_visitor(staff, issue.title.clone(), "admin"),
@@ -86,7 +81,6 @@ async fn page(
         company,
         partner_id: issue.partner_id,
         timeline: timeline_items(entries, now),
-        partners,
         chosen_partner,
         errors,
     })
@@ -129,19 +123,18 @@ async fn assign(
     Path(id): Path<i64>,
     Form(form): Form<AssignForm>,
 ) -> AppResult<Response> {
-    let mut conn = state.pool.acquire().await?;
-    let choices = lists::partner_choices(&mut conn, true).await?;
-    drop(conn);
     let mut errors = FormErrors::default();
-    let partner = errors.check(
-        "partner",
-        form.partner
-            .trim()
-            .parse::<i64>()
-            .ok()
-            .filter(|p| choices.iter().any(|(id, _)| id == p))
-            .ok_or("Choose the partner this issue belongs to."),
-    );
+    let partner = if form.partner.trim().is_empty() {
+        errors.check(
+            "partner",
+            Err::<i64, _>("Enter the partner's name or number."),
+        )
+    } else {
+        let mut conn = state.pool.acquire().await?;
+        let pick = lists::pick_partner(&mut conn, &form.partner).await?;
+        drop(conn);
+        errors.check("partner", pick.into_result(&form.partner))
+    };
     let severity = errors.check("severity", parse_severity(&form.severity, false));
     let (Some(partner_id), Some(severity)) = (partner, severity) else {
         let page = page(&state, &staff.visitor, id, form.partner, errors).await?;

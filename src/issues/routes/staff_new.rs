@@ -46,7 +46,6 @@ pub struct NewIssueForm {
 pub struct NewIssuePage {
     pub layout: Layout,
     pub form: NewIssueForm,
-    pub partners: Vec<(i64, String)>,
     pub errors: FormErrors,
 }
 
@@ -84,33 +83,19 @@ fn optional_text(input: &str, max: usize) -> Result<Option<String>, &'static str
     Ok((!text.is_empty()).then(|| text.to_owned()))
 }
 
-async fn render(
-    state: &AppState,
-    visitor: &session::Visitor,
-    form: NewIssueForm,
-    errors: FormErrors,
-) -> AppResult<NewIssuePage> {
-    let mut conn = state.pool.acquire().await?;
-    Ok(NewIssuePage {
+fn render(visitor: &session::Visitor, form: NewIssueForm, errors: FormErrors) -> NewIssuePage {
+    NewIssuePage {
         layout: Layout::for_visitor(visitor, "Enter an issue", "admin"),
         form,
-        partners: lists::partner_choices(&mut conn, true).await?,
         errors,
-    })
+    }
 }
 
-async fn show(
-    State(state): State<AppState>,
-    StaffUser(staff): StaffUser,
-) -> AppResult<Page<NewIssuePage>> {
-    Ok(Page(
-        render(
-            &state,
-            &staff.visitor,
-            NewIssueForm::default(),
-            FormErrors::default(),
-        )
-        .await?,
+async fn show(StaffUser(staff): StaffUser) -> Page<NewIssuePage> {
+    Page(render(
+        &staff.visitor,
+        NewIssueForm::default(),
+        FormErrors::default(),
     ))
 }
 
@@ -119,26 +104,19 @@ async fn create(
     StaffUser(staff): StaffUser,
     Form(form): Form<NewIssueForm>,
 ) -> AppResult<Response> {
-    let mut conn = state.pool.acquire().await?;
-    let choices = lists::partner_choices(&mut conn, true).await?;
-    drop(conn);
     let mut errors = FormErrors::default();
     let title = errors.check("title", parse_title(&form.title));
     let description = errors.check("description", optional_text(&form.description, 20_000));
     let url = errors.check("url", parse_link(&form.url));
     let project_path = errors.check("project_path", optional_text(&form.project_path, 500));
-    let partner = errors.check(
-        "partner",
-        match form.partner.trim() {
-            "" => Ok(None),
-            p => p
-                .parse::<i64>()
-                .ok()
-                .filter(|p| choices.iter().any(|(id, _)| id == p))
-                .map(Some)
-                .ok_or("Choose a partner from the list, or none to triage later."),
-        },
-    );
+    let partner = if form.partner.trim().is_empty() {
+        Some(None)
+    } else {
+        let mut conn = state.pool.acquire().await?;
+        let pick = lists::pick_partner(&mut conn, &form.partner).await?;
+        drop(conn);
+        errors.check("partner", pick.into_result(&form.partner).map(Some))
+    };
     let severity = errors.check("severity", parse_severity(&form.severity, false));
     let (
         Some(title),
@@ -149,7 +127,7 @@ async fn create(
         Some(severity),
     ) = (title, description, url, project_path, partner, severity)
     else {
-        return Ok(Invalid(render(&state, &staff.visitor, form, errors).await?).into_response());
+        return Ok(Invalid(render(&staff.visitor, form, errors)).into_response());
     };
     let now = state.clock.now();
     let mut tx = crate::db::begin(&state.pool).await?;

@@ -37,7 +37,7 @@ async fn staff_assign_a_triaged_issue_and_the_partner_is_emailed() {
     assert!(
         refused
             .body
-            .contains("Choose the partner this issue belongs to.")
+            .contains("Enter the partner&#39;s name or number.")
     );
     assert_eq!(issue_of(&app, 151244).await.partner_id, None);
 
@@ -138,6 +138,94 @@ async fn staff_change_severity_close_and_reopen() {
         ]),
         "{kinds:?}"
     );
+}
+
+#[tokio::test]
+async fn staff_name_the_partner_by_its_name_a_part_only_it_has_or_its_number() {
+    let app = spawn().await;
+    let (_, acme) = approved_partner(&app, "Acme Corp", "ada@acme.test").await;
+    let (_, acme_cloud) = approved_partner(&app, "Acme Cloud", "bob@acmecloud.test").await;
+    let (_, globex) = approved_partner(&app, "Globex", "gil@globex.test").await;
+    // Applied but not approved: issues cannot go to it.
+    let (_, initech) = crate::fixtures::organisation(&app, "Initech", "ian@initech.test").await;
+    let staff = app
+        .staff_user("sam@alliance.test", StaffRole::Reviewer)
+        .await;
+    staff.get("/admin/issues/new").await;
+    let enter = |partner: String| {
+        let staff = &staff;
+        async move {
+            staff
+                .post(
+                    "/admin/issues/new",
+                    &[
+                        ("title", "Scanner crashes on empty reports"),
+                        ("partner", partner.as_str()),
+                        ("severity", ""),
+                    ],
+                )
+                .await
+        }
+    };
+
+    let several = enter("acme".into()).await;
+    assert_eq!(several.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        several.body.contains(&format!(
+            "2 approved partners match \u{201c}acme\u{201d}: Acme Cloud (#{acme_cloud}), Acme Corp (#{acme}). Enter the whole name or the number."
+        )),
+        "{}",
+        several.snippet()
+    );
+    assert!(
+        several.body.contains("value=\"acme\""),
+        "keeps what was typed"
+    );
+    for unknown in [
+        "Initech".to_owned(),
+        initech.to_string(),
+        "Umbrella".to_owned(),
+    ] {
+        let refused = enter(unknown.clone()).await;
+        assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            refused.body.contains(&format!(
+                "No approved partner is called or numbered \u{201c}{unknown}\u{201d}."
+            )),
+            "{}",
+            refused.snippet()
+        );
+    }
+    assert_eq!(count(&app, "select count(*) from issues").await, 0);
+
+    // The whole name wins over names that contain it; a part only one has,
+    // or the number, is enough.
+    for (typed, partner) in [
+        ("acme corp".to_owned(), acme),
+        ("Cloud".to_owned(), acme_cloud),
+        (format!("#{globex}"), globex),
+    ] {
+        let res = enter(typed).await;
+        let id: i64 = count(&app, "select max(id) from issues").await;
+        res.assert_redirect(&format!("/admin/issues/{id}"));
+        assert_eq!(issue_of_id(&app, id).await.partner_id, Some(partner));
+    }
+
+    // The same field assigns a triaged issue.
+    let id = deliver_and_apply(&app, &fixture("issue_open_unlabelled")).await;
+    let page = staff.get(&format!("/admin/issues/{id}")).await;
+    assert!(
+        page.body
+            .contains("Its name, a part of it only it has, or its number.")
+    );
+    staff
+        .post(
+            &format!("/admin/issues/{id}/assign"),
+            &[("partner", "globex"), ("severity", "2")],
+        )
+        .await
+        .assert_redirect(&format!("/admin/issues/{id}"));
+    assert_eq!(issue_of_id(&app, id).await.partner_id, Some(globex));
 }
 
 #[tokio::test]
