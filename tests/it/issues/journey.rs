@@ -1,8 +1,13 @@
 //! Journey 6 in a browser: an issue arrives by webhook, the partner reads
-//! it, posts an update, and the deadline state shows.
+//! it, posts an update, and the deadline state shows; then the alliance
+//! team finds it in the staff list by the partner's name, raises its
+//! severity, and walks the other issue pages. Every page is screenshotted
+//! and checked with axe-core.
+
+use partner_portal::accounts::staff::StaffRole;
 
 use super::support::*;
-use crate::{browser::Browser, helpers::PASSWORD};
+use crate::{browser::Browser, helpers::PASSWORD, listings::journey::sign_in_staff};
 
 #[tokio::test]
 async fn an_issue_arrives_by_webhook_and_the_partner_answers_in_a_browser() {
@@ -55,4 +60,76 @@ async fn an_issue_arrives_by_webhook_and_the_partner_answers_in_a_browser() {
         first_response.is_some(),
         "the first update stops the awaiting-response clock"
     );
+    b.goto("/issues").await;
+    b.click_link("Subscribe to your deadlines in a calendar app")
+        .await;
+    b.assert_path("/issues/calendar").await;
+    b.screenshot("issues-calendar").await;
+    b.assert_accessible("calendar feed").await;
+
+    // The alliance team: an admin, who also sees the staff accounts.
+    let s = Browser::launch(&app.address).await;
+    sign_in_staff(&app, &s, "sam@portal.test", StaffRole::Admin).await;
+    s.goto("/admin/issues").await;
+    s.fill("Partner", "acme").await;
+    s.click_button("Show").await;
+    s.assert_text_contains("Runner registration fails behind an HTTP proxy")
+        .await;
+    s.screenshot("staff-issues").await;
+    s.assert_accessible("staff issue list").await;
+    s.click_link("Runner registration fails behind an HTTP proxy")
+        .await;
+    s.assert_path(&format!("/admin/issues/{issue}")).await;
+    s.assert_text_contains("Reproduced with a proxy").await;
+    s.assert_text_contains("Shared with the partner").await;
+    s.screenshot("staff-issue").await;
+    s.assert_accessible("staff issue").await;
+    s.goto("/admin/issues").await;
+    for (link, path, name, shot) in [
+        (
+            "Triage queue",
+            "/admin/issues/triage",
+            "triage queue",
+            "staff-triage",
+        ),
+        (
+            "Scorecards",
+            "/admin/issues/scorecards",
+            "partner scorecards",
+            "staff-scorecards",
+        ),
+        (
+            "Resolution windows",
+            "/admin/settings/sla",
+            "resolution windows",
+            "staff-sla",
+        ),
+        (
+            "Enter an issue",
+            "/admin/issues/new",
+            "enter an issue",
+            "staff-issue-new",
+        ),
+    ] {
+        s.click_link(link).await;
+        s.assert_path(path).await;
+        s.screenshot(shot).await;
+        s.assert_accessible(name).await;
+    }
+    // A partner the program does not have is explained next to the field,
+    // and what was typed stays.
+    s.fill("Title", "Scanner crashes on empty reports").await;
+    s.fill("Partner (optional)", "Umbrella").await;
+    s.click_button("Enter the issue").await;
+    s.assert_text_contains("No approved partner is called or numbered")
+        .await;
+    assert_eq!(s.field_value("Partner (optional)").await, "Umbrella");
+    s.screenshot("staff-issue-new-errors").await;
+    s.assert_accessible("enter an issue with errors").await;
+    s.fill("Partner (optional)", "Acme Corp").await;
+    s.click_button("Enter the issue").await;
+    s.assert_text_contains("The issue is entered.").await;
+    s.goto("/admin/staff").await;
+    s.screenshot("staff-accounts").await;
+    s.assert_accessible("staff accounts").await;
 }

@@ -22,9 +22,9 @@ async fn sign_in(b: &Browser, email: &str) {
     b.click_button("Sign in").await;
 }
 
-/// A reviewer enrolled in two-factor sign-in, signed in with a fresh code.
-async fn sign_in_staff(app: &TestApp, b: &Browser, email: &str) {
-    app.staff_user(email, StaffRole::Reviewer).await;
+/// A staff member enrolled in two-factor sign-in, signed in with a fresh code.
+pub async fn sign_in_staff(app: &TestApp, b: &Browser, email: &str, role: StaffRole) {
+    app.staff_user(email, role).await;
     let secret: String = sqlx::query_scalar("select totp_secret from users where email = $1")
         .bind(email)
         .fetch_one(&app.pool)
@@ -67,7 +67,7 @@ async fn a_namespace_is_verified_and_the_partner_is_listed_in_a_browser() {
     // Staff verify it.
     {
         let b = Browser::launch(&app.address).await;
-        sign_in_staff(&app, &b, "rita@portal.test").await;
+        sign_in_staff(&app, &b, "rita@portal.test", StaffRole::Reviewer).await;
         b.goto("/admin/namespaces").await;
         b.assert_text_contains("1 namespace waiting, oldest first.")
             .await;
@@ -149,7 +149,7 @@ async fn a_namespace_is_verified_and_the_partner_is_listed_in_a_browser() {
     // Staff approve the listing.
     {
         let b = Browser::launch(&app.address).await;
-        sign_in_staff(&app, &b, "sam@portal.test").await;
+        sign_in_staff(&app, &b, "sam@portal.test", StaffRole::Reviewer).await;
         b.goto("/admin/listings").await;
         b.assert_text_contains("1 submission waiting, oldest first.")
             .await;

@@ -2,7 +2,7 @@
 
 mod directory;
 mod done;
-mod journey;
+pub mod journey;
 mod review;
 mod submit;
 mod tenancy;
