@@ -2,32 +2,36 @@
 //! spreadsheet.
 
 use axum::{
+    body::Body,
     http::header,
     response::{IntoResponse, Response},
 };
 
 /// A CSV file to download as `filename`; `body` is the header line and the
-/// rows, each ending in CRLF.
-pub fn download(filename: &'static str, body: String) -> Response {
+/// rows, each ending in CRLF, whole or streamed. Exports hold partner data:
+/// never kept in a cache.
+pub fn download(filename: &str, body: impl Into<Body>) -> Response {
     let disposition = format!("attachment; filename=\"{filename}\"");
     (
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
         ],
-        body,
+        body.into(),
     )
         .into_response()
 }
 
-/// The order a staff queue is shown and exported in: the queue's own
-/// (waiting oldest first), newest first, or by partner name.
-pub fn order(sort: &str) -> &'static str {
-    match sort {
-        "newest" => "newest",
-        "partner" => "partner",
-        _ => "",
-    }
+/// One CSV line of `fields`, each made safe by [`field`], ending in CRLF.
+pub fn record<S: AsRef<str>>(fields: &[S]) -> String {
+    let mut out = fields
+        .iter()
+        .map(|f| field(f.as_ref()))
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push_str("\r\n");
+    out
 }
 
 /// One CSV field: quoted when needed, and a leading `=`, `+`, `-`, `@`
@@ -47,7 +51,15 @@ pub fn field(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::field;
+    use super::{field, record};
+
+    #[test]
+    fn a_record_is_its_fields_joined_and_ended_by_crlf() {
+        assert_eq!(
+            record(&["1", "Acme, Inc.", "=1+1"]),
+            "1,\"Acme, Inc.\",'=1+1\r\n"
+        );
+    }
 
     #[test]
     fn fields_are_quoted_and_formulas_defused() {

@@ -13,7 +13,7 @@ use crate::dates::iso;
 
 const BATCH: i64 = 500;
 
-use crate::csv::field;
+use crate::csv::record;
 
 const HEADER: &str = "id,occurred_at,actor,actor_user_id,ip,partner_id,organisation,action,action_label,subject_type,subject_id,before,after\r\n";
 
@@ -36,13 +36,7 @@ pub fn line(row: &Row) -> String {
         json(&row.before),
         json(&row.after),
     ];
-    let mut out = fields
-        .iter()
-        .map(|f| field(f))
-        .collect::<Vec<_>>()
-        .join(",");
-    out.push_str("\r\n");
-    out
+    record(&fields)
 }
 
 enum Next {

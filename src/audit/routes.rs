@@ -8,8 +8,7 @@ use askama::Template;
 use axum::{
     Router,
     extract::{Query, State},
-    http::header,
-    response::{IntoResponse, Response},
+    response::Response,
     routing::get,
 };
 use sqlx::PgPool;
@@ -254,17 +253,9 @@ async fn staff_csv(
             ));
         }
     };
-    let filename = format!(
-        "attachment; filename=\"audit-log-{}.csv\"",
-        state.clock.now().format("%Y-%m-%d")
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, filename),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
+    let filename = format!("audit-log-{}.csv", state.clock.now().format("%Y-%m-%d"));
+    Ok(crate::csv::download(
+        &filename,
         csv::body(state.pool.clone(), filters, partner_id),
-    )
-        .into_response())
+    ))
 }

@@ -12,7 +12,7 @@ use super::{
     lists::{self, ListRow, StaffFilter},
     routes::view::severity_words,
 };
-use crate::{csv::field, dates::iso};
+use crate::{csv::record, dates::iso};
 
 /// Rows in one export at most: more than a spreadsheet opens comfortably;
 /// narrower filters give the rest.
@@ -38,13 +38,7 @@ pub fn line(row: &ListRow, now: DateTime<Utc>) -> String {
         time(row.first_response_at),
         iso(row.created_at),
     ];
-    let mut out = fields
-        .iter()
-        .map(|f| field(f))
-        .collect::<Vec<_>>()
-        .join(",");
-    out.push_str("\r\n");
-    out
+    record(&fields)
 }
 
 /// The whole export. A task runs the list's query (unnamed, so planned for

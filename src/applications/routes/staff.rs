@@ -6,7 +6,6 @@ use askama::Template;
 use axum::{
     Router,
     extract::{Path, Query, State},
-    http::header,
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
@@ -219,27 +218,16 @@ async fn csv(
     let (rows, _) = search(&state, &f, 100_000, 0).await?;
     let mut out = String::from("id,company,partner_type,state,secure_track,submitted_at\r\n");
     for r in rows {
-        out.push_str(&format!(
-            "{},{},{},{},{},{}\r\n",
-            r.id,
-            crate::csv::field(&r.company_name),
+        out.push_str(&crate::csv::record(&[
+            r.id.to_string(),
+            r.company_name,
             r.partner_type.unwrap_or_default(),
             r.state,
-            r.secure_track.unwrap_or(false),
-            r.submitted_at.map(|t| t.to_rfc3339()).unwrap_or_default()
-        ));
+            r.secure_track.unwrap_or(false).to_string(),
+            r.submitted_at.map(|t| t.to_rfc3339()).unwrap_or_default(),
+        ]));
     }
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"applications.csv\"",
-            ),
-        ],
-        out,
-    )
-        .into_response())
+    Ok(crate::csv::download("applications.csv", out))
 }
 
 pub struct Member {

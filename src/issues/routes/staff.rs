@@ -7,8 +7,7 @@ use askama::Template;
 use axum::{
     Router,
     extract::{Query, State},
-    http::header,
-    response::{IntoResponse, Response},
+    response::Response,
     routing::get,
 };
 use serde::Deserialize;
@@ -150,17 +149,10 @@ async fn export(
     Query(query): Query<ListQuery>,
 ) -> Response {
     let now = state.clock.now();
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (
-                header::CONTENT_DISPOSITION,
-                "attachment; filename=\"issues.csv\"",
-            ),
-        ],
+    crate::csv::download(
+        "issues.csv",
         export::body(state.pool.clone(), query.filter(), now),
     )
-        .into_response()
 }
 
 #[derive(Deserialize, Default)]

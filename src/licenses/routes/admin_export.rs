@@ -3,8 +3,7 @@
 
 use axum::{
     extract::{Query, State},
-    http::header,
-    response::{IntoResponse, Response},
+    response::Response,
 };
 
 use super::admin_list::{Filters, active, parse};
@@ -38,21 +37,8 @@ pub async fn export(
             iso(r.expires_at),
             r.days_left.to_string(),
         ];
-        let line: Vec<String> = fields.iter().map(|f| crate::csv::field(f)).collect();
-        csv.push_str(&line.join(","));
-        csv.push_str("\r\n");
+        csv.push_str(&crate::csv::record(&fields));
     }
     let filename = format!("nfr-licenses-{}.csv", now.format("%Y-%m-%d"));
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_owned()),
-        ],
-        csv,
-    )
-        .into_response())
+    Ok(crate::csv::download(&filename, csv))
 }

@@ -10,7 +10,7 @@ use axum::{
     routing::{get, post},
 };
 
-use super::{GateView, paging, partner::PageQuery};
+use super::{GateView, partner::PageQuery};
 use crate::{
     audit,
     dates::When,
@@ -21,7 +21,7 @@ use crate::{
     },
     organizations::{GateProblem, Standing, Tenant},
     state::AppState,
-    views::{FormErrors, Invalid, Layout, Page},
+    views::{FormErrors, Invalid, Layout, Page, paging},
 };
 
 const PER_PAGE: i64 = 50;

@@ -45,23 +45,3 @@ impl From<GateProblem> for GateView {
         }
     }
 }
-
-/// Pages of `per_page` rows: (page shown, number of pages, offset).
-pub fn paging(requested: Option<i64>, total: i64, per_page: i64) -> (i64, i64, i64) {
-    let pages = ((total + per_page - 1) / per_page).max(1);
-    let page = requested.unwrap_or(1).clamp(1, pages);
-    (page, pages, (page - 1) * per_page)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::paging;
-
-    #[test]
-    fn paging_clamps_to_the_pages_there_are() {
-        assert_eq!(paging(None, 0, 20), (1, 1, 0));
-        assert_eq!(paging(Some(2), 45, 20), (2, 3, 20));
-        assert_eq!(paging(Some(9), 45, 20), (3, 3, 40));
-        assert_eq!(paging(Some(-1), 45, 20), (1, 3, 0));
-    }
-}

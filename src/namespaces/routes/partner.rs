@@ -11,7 +11,7 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{GateView, paging};
+use super::GateView;
 use crate::{
     audit,
     dates::When,
@@ -22,7 +22,7 @@ use crate::{
     },
     organizations::{Standing, Tenant},
     state::AppState,
-    views::{FormErrors, Invalid, Layout, Page},
+    views::{FormErrors, Invalid, Layout, Page, paging},
 };
 
 const PER_PAGE: i64 = 20;

@@ -2,6 +2,15 @@
 //! in the order staff choose, paginated, and exported whole as CSV at
 //! `GET /admin/namespaces.csv` with the same filter and order.
 
+use crate::{
+    accounts::guard::StaffUser,
+    dates::When,
+    error::AppResult,
+    namespaces::NamespaceState,
+    queue::{self, QueueQuery},
+    state::AppState,
+    views::{Layout, Page, paging},
+};
 use askama::Template;
 use axum::{
     Router,
@@ -10,17 +19,6 @@ use axum::{
     routing::get,
 };
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-
-use super::paging;
-use crate::{
-    accounts::guard::StaffUser,
-    dates::When,
-    error::AppResult,
-    namespaces::NamespaceState,
-    state::AppState,
-    views::{Layout, Page},
-};
 
 const PER_PAGE: i64 = 50;
 /// More rows than any export needs; a bound all the same.
@@ -30,27 +28,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/admin/namespaces", get(queue))
         .route("/admin/namespaces.csv", get(export))
-}
-
-#[derive(Deserialize, Default)]
-pub struct QueueQuery {
-    #[serde(default)]
-    pub state: String,
-    #[serde(default)]
-    pub sort: String,
-    pub page: Option<i64>,
-}
-
-impl QueueQuery {
-    /// The filter: a state, `all`, or empty for those waiting.
-    fn filter(&self) -> String {
-        match self.state.as_str() {
-            "all" => "all".to_owned(),
-            s => s
-                .parse::<NamespaceState>()
-                .map_or(String::new(), |s| s.as_str().to_owned()),
-        }
-    }
 }
 
 pub struct QueueRow {
@@ -79,13 +56,7 @@ pub struct QueuePage {
 impl QueuePage {
     /// The query string of this filter and order, for links and the export.
     pub fn query(&self, page: Option<i64>) -> String {
-        let mut q = url::form_urlencoded::Serializer::new(String::new());
-        q.append_pair("state", &self.filter);
-        q.append_pair("sort", self.sort);
-        if let Some(page) = page {
-            q.append_pair("page", &page.to_string());
-        }
-        q.finish()
+        queue::query_string(&self.filter, self.sort, page)
     }
 }
 
@@ -97,19 +68,10 @@ struct Found {
     company_name: String,
 }
 
-/// The state a filter asks for; `None` for all.
-fn wanted(filter: &str) -> Option<&str> {
-    match filter {
-        "all" => None,
-        "" => Some("pending"),
-        s => Some(s),
-    }
-}
-
 async fn count(state: &AppState, filter: &str) -> AppResult<i64> {
     Ok(sqlx::query_scalar!(
         r#"select count(*) as "n!" from namespaces where $1::text is null or state = $1"#,
-        wanted(filter)
+        queue::wanted(filter, "pending")
     )
     .fetch_one(&state.pool)
     .await?)
@@ -135,7 +97,7 @@ async fn search(
                      case when n.state = 'pending' then n.created_at end asc,
                      n.created_at desc, n.id
             limit $2 offset $3"#,
-        wanted(filter),
+        queue::wanted(filter, "pending"),
         limit,
         offset,
         sort
@@ -150,8 +112,8 @@ async fn queue(
     Query(q): Query<QueueQuery>,
 ) -> AppResult<Page<QueuePage>> {
     let now = state.clock.now();
-    let filter = q.filter();
-    let sort = crate::csv::order(&q.sort);
+    let filter = q.filter(NamespaceState::as_str);
+    let sort = q.order();
     let total = count(&state, &filter).await?;
     let (page, pages, offset) = paging(q.page, total, PER_PAGE);
     let found = search(&state, &filter, sort, PER_PAGE, offset).await?;
@@ -182,18 +144,24 @@ async fn export(
     StaffUser(_staff): StaffUser,
     Query(q): Query<QueueQuery>,
 ) -> AppResult<Response> {
-    let sort = crate::csv::order(&q.sort);
-    let rows = search(&state, &q.filter(), sort, EXPORT_LIMIT, 0).await?;
+    let sort = q.order();
+    let rows = search(
+        &state,
+        &q.filter(NamespaceState::as_str),
+        sort,
+        EXPORT_LIMIT,
+        0,
+    )
+    .await?;
     let mut out = String::from("id,namespace,partner,state,registered_at\r\n");
     for r in rows {
-        out.push_str(&format!(
-            "{},{},{},{},{}\r\n",
-            r.id,
-            crate::csv::field(&r.url),
-            crate::csv::field(&r.company_name),
+        out.push_str(&crate::csv::record(&[
+            r.id.to_string(),
+            r.url,
+            r.company_name,
             r.state,
-            r.created_at.to_rfc3339()
-        ));
+            r.created_at.to_rfc3339(),
+        ]));
     }
     Ok(crate::csv::download("namespaces.csv", out))
 }

@@ -523,6 +523,11 @@ async fn staff_order_the_issue_list_and_export_it_as_csv() {
     let csv = staff.get("/admin/issues.csv?sort=severity").await;
     assert_eq!(csv.status, StatusCode::OK);
     assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    assert_eq!(
+        csv.headers["content-disposition"],
+        "attachment; filename=\"issues.csv\""
+    );
+    assert_eq!(csv.headers["cache-control"], "no-store", "partner data");
     let lines: Vec<&str> = csv.body.lines().collect();
     assert_eq!(
         lines[0],
