@@ -225,22 +225,7 @@ async fn the_dashboard_shows_the_scorecard() {
 async fn partners_order_their_issues() {
     let app = spawn().await;
     let (owner, _) = partner_with_namespace(&app, "Acme Corp", "ada@acme.test", "acme-corp").await;
-    let now = whole_seconds(app.clock.now());
-    let overdue = issue_id(
-        created_at(fixture("issue_open_labelled"), now - Duration::days(40)),
-        1,
-        1,
-    );
-    let s1 = labels(
-        issue_id(created_at(fixture("issue_open_labelled"), now), 2, 2),
-        &["severity::1"],
-    );
-    let later = issue_id(created_at(fixture("issue_open_labelled"), now), 3, 3);
-    let mut ids = Vec::new();
-    for body in [overdue, s1, later] {
-        ids.push(deliver_and_apply(&app, &body).await);
-        app.clock.advance(Duration::minutes(1));
-    }
+    let ids = three_open_issues(&app).await;
     let order = |body: &str| {
         let mut found: Vec<(usize, i64)> = ids
             .iter()

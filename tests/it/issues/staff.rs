@@ -474,25 +474,10 @@ async fn staff_order_the_issue_list_and_export_it_as_csv() {
     let staff = app
         .staff_user("sam@alliance.test", StaffRole::Reviewer)
         .await;
-    let now = whole_seconds(app.clock.now());
-    // Delivered in this order: an S2 ten days overdue, an S1 due in 7 days,
-    // an S2 due in 30 days.
-    let overdue = issue_id(
-        created_at(fixture("issue_open_labelled"), now - Duration::days(40)),
-        1,
-        1,
-    );
-    let s1 = labels(
-        issue_id(created_at(fixture("issue_open_labelled"), now), 2, 2),
-        &["severity::1"],
-    );
-    let later = issue_id(created_at(fixture("issue_open_labelled"), now), 3, 3);
-    let mut links = Vec::new();
-    for body in [overdue, s1, later] {
-        let id = deliver_and_apply(&app, &body).await;
-        links.push(format!("href=\"/admin/issues/{id}\""));
-        app.clock.advance(Duration::minutes(1));
-    }
+    // An S2 ten days overdue, an S1 due in 7 days, an S2 due in 30 days.
+    let links = three_open_issues(&app)
+        .await
+        .map(|id| format!("href=\"/admin/issues/{id}\""));
     let [overdue, s1, later] = [links[0].clone(), links[1].clone(), links[2].clone()];
 
     let default = staff.get("/admin/issues").await.body;

@@ -1,7 +1,7 @@
 //! What the issue tests share: an app with a webhook secret, real fixture
 //! payloads edited per test, deliveries, verified namespaces.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Duration, Utc};
 use partner_portal::issues;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -215,6 +215,29 @@ pub async fn emails_of_kind(app: &TestApp, address: &str, kind: &str) -> i64 {
 }
 
 /// Rounded to whole seconds, as the platform's timestamps are.
+/// Three open issues for the partner of `acme-corp`, delivered a minute
+/// apart in this order: an S2 ten days overdue, an S1 due in 7 days, an S2
+/// due in 30 days. Their ids, in that order.
+pub async fn three_open_issues(app: &TestApp) -> [i64; 3] {
+    let now = whole_seconds(app.clock.now());
+    let overdue = issue_id(
+        created_at(fixture("issue_open_labelled"), now - Duration::days(40)),
+        1,
+        1,
+    );
+    let s1 = labels(
+        issue_id(created_at(fixture("issue_open_labelled"), now), 2, 2),
+        &["severity::1"],
+    );
+    let later = issue_id(created_at(fixture("issue_open_labelled"), now), 3, 3);
+    let mut ids = [0; 3];
+    for (slot, body) in ids.iter_mut().zip([overdue, s1, later]) {
+        *slot = deliver_and_apply(app, &body).await;
+        app.clock.advance(Duration::minutes(1));
+    }
+    ids
+}
+
 pub fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp(), 0).unwrap()
 }

@@ -192,11 +192,11 @@ async fn revoking_ends_the_license_and_emails_the_reason() {
     );
 }
 
-#[tokio::test]
-async fn staff_list_active_licenses_with_filters_and_export_them() {
-    let app = spawn_app().await;
-    let (acme, _) = approved_partner(&app, "Acme Corp", OWNER).await;
-    let (globex, _) = approved_partner(&app, "Globex, Inc.", "hank@globex.test").await;
+/// Acme Corp's SaaS license for 5 users and self-managed one for 7, and
+/// Globex's SaaS license for 2 that expires in 20 days: their ids.
+async fn three_active_licenses(app: &crate::helpers::TestApp) -> [i64; 3] {
+    let (acme, _) = approved_partner(app, "Acme Corp", OWNER).await;
+    let (globex, _) = approved_partner(app, "Globex, Inc.", "hank@globex.test").await;
     let saas = requested(&acme, "saas", 5).await;
     let managed = requested(&acme, "self_managed", 7).await;
     let other = requested(&globex, "saas", 2).await;
@@ -205,6 +205,13 @@ async fn staff_list_active_licenses_with_filters_and_export_them() {
         .execute(&app.pool)
         .await
         .unwrap();
+    [saas, managed, other]
+}
+
+#[tokio::test]
+async fn staff_list_active_licenses_with_filters_and_export_them() {
+    let app = spawn_app().await;
+    let [saas, managed, other] = three_active_licenses(&app).await;
     let staff = staff(&app).await;
 
     let all = staff.get("/admin/licenses").await;
@@ -288,16 +295,7 @@ async fn the_staff_home_counts_waiting_requests() {
 #[tokio::test]
 async fn staff_order_active_licenses_and_the_export_keeps_the_order() {
     let app = spawn_app().await;
-    let (acme, _) = approved_partner(&app, "Acme Corp", OWNER).await;
-    let (globex, _) = approved_partner(&app, "Globex, Inc.", "hank@globex.test").await;
-    let saas = requested(&acme, "saas", 5).await;
-    let managed = requested(&acme, "self_managed", 7).await;
-    let other = requested(&globex, "saas", 2).await;
-    sqlx::query("update licenses set expires_at = now() + interval '20 days' where id = $1")
-        .bind(other)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    let [saas, managed, other] = three_active_licenses(&app).await;
     let staff = staff(&app).await;
     let link = |id: i64| format!("/admin/licenses/{id}\"");
     let order = |body: &str| {
