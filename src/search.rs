@@ -1,4 +1,7 @@
-//! Free-text filters of the staff lists.
+//! Free-text filters of the staff lists, and finding the organisation
+//! staff typed.
+
+use sqlx::PgConnection;
 
 /// A `LIKE`/`ILIKE` pattern matching names that contain `query` literally:
 /// `%`, `_` and the escape character `\` in what someone typed match
@@ -14,6 +17,44 @@ pub fn contains_pattern(query: &str) -> String {
     }
     pattern.push('%');
     pattern
+}
+
+/// An organisation found by what staff typed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartnerMatch {
+    pub id: i64,
+    pub company_name: String,
+    /// The whole name was typed (any case).
+    pub exact: bool,
+}
+
+/// Organisations whose number is `input` (`42` or `#42`), or whose name
+/// contains it, whole names first, then by name; at most `limit`, and only
+/// approved partners when `approved_only`.
+pub async fn find_partners(
+    conn: &mut PgConnection,
+    input: &str,
+    approved_only: bool,
+    limit: i64,
+) -> Result<Vec<PartnerMatch>, sqlx::Error> {
+    let input = input.trim();
+    let id = input.trim_start_matches('#').parse::<i64>().ok();
+    sqlx::query_as!(
+        PartnerMatch,
+        r#"select p.id, p.company_name, lower(p.company_name) = lower($3) as "exact!"
+             from partners p left join applications a on a.partner_id = p.id
+            where (not $4 or a.state = 'approved')
+              and (p.id = $1 or ($1 is null and p.company_name ilike $2))
+            order by 3 desc, lower(p.company_name), p.id
+            limit $5"#,
+        id,
+        contains_pattern(input),
+        input,
+        approved_only,
+        limit
+    )
+    .fetch_all(conn)
+    .await
 }
 
 #[cfg(test)]

@@ -9,7 +9,7 @@
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use serde::Deserialize;
-use sqlx::{PgConnection, Postgres, Transaction, types::ipnetwork::IpNetwork};
+use sqlx::{Postgres, Transaction, types::ipnetwork::IpNetwork};
 
 use crate::views::FormErrors;
 
@@ -230,40 +230,6 @@ pub async fn page_for_partner(
         limit,
     )
     .fetch_all(&mut **tx)
-    .await
-}
-
-/// An organisation that a staff filter can name.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PartnerChoice {
-    pub id: i64,
-    pub company_name: String,
-}
-
-/// Organisations whose id is `input`, or whose name contains it (at most 20).
-pub async fn find_partners(
-    conn: &mut PgConnection,
-    input: &str,
-) -> Result<Vec<PartnerChoice>, sqlx::Error> {
-    let input = input.trim();
-    if let Ok(id) = input.trim_start_matches('#').parse::<i64>() {
-        return sqlx::query_as!(
-            PartnerChoice,
-            "select id, company_name from partners where id = $1",
-            id
-        )
-        .fetch_all(conn)
-        .await;
-    }
-    sqlx::query_as!(
-        PartnerChoice,
-        "select id, company_name from partners
-          where strpos(lower(company_name), lower($1)) > 0
-          order by lower(company_name) = lower($1) desc, lower(company_name), id
-          limit 20",
-        input
-    )
-    .fetch_all(conn)
     .await
 }
 

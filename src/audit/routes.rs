@@ -16,13 +16,14 @@ use sqlx::PgPool;
 use super::{
     csv,
     names::AREAS,
-    query::{self, AuditQuery, Cursor, Filters, PER_PAGE, PartnerChoice, Row},
+    query::{self, AuditQuery, Cursor, Filters, PER_PAGE, Row},
     view::{self, Audience, EntryView},
 };
 use crate::{
     accounts::guard::StaffUser,
     error::{AppError, AppResult},
     organizations::Tenant,
+    search::{self, PartnerMatch},
     state::AppState,
     views::{FormErrors, Layout, Page},
 };
@@ -154,9 +155,9 @@ async fn partner_log(
 /// What the staff organisation filter resolves to.
 enum PartnerFilter {
     Everyone,
-    One(PartnerChoice),
+    One(PartnerMatch),
     NoMatch,
-    Several(Vec<PartnerChoice>),
+    Several(Vec<PartnerMatch>),
 }
 
 async fn resolve_partner(pool: &PgPool, input: &str) -> AppResult<PartnerFilter> {
@@ -164,7 +165,7 @@ async fn resolve_partner(pool: &PgPool, input: &str) -> AppResult<PartnerFilter>
         return Ok(PartnerFilter::Everyone);
     }
     let mut conn = pool.acquire().await?;
-    let mut found = query::find_partners(&mut conn, input).await?;
+    let mut found = search::find_partners(&mut conn, input, false, 20).await?;
     Ok(match found.len() {
         0 => PartnerFilter::NoMatch,
         1 => PartnerFilter::One(found.remove(0)),

@@ -267,29 +267,13 @@ pub async fn pick_partner(
     conn: &mut PgConnection,
     input: &str,
 ) -> Result<PartnerPick, sqlx::Error> {
-    let input = input.trim();
-    let id = input.trim_start_matches('#').parse::<i64>().ok();
-    let pattern = crate::search::contains_pattern(input);
-    let rows = sqlx::query!(
-        r#"select p.id, p.company_name, lower(p.company_name) = lower($3) as "exact!"
-             from partners p join applications a on a.partner_id = p.id
-            where a.state = 'approved'
-              and (p.id = $1 or ($1 is null and p.company_name ilike $2))
-            order by 3 desc, lower(p.company_name), p.id
-            limit $4"#,
-        id,
-        pattern,
-        input,
-        PICK_LIMIT as i64 + 1
-    )
-    .fetch_all(conn)
-    .await?;
-    let exact: Vec<i64> = rows.iter().filter(|r| r.exact).map(|r| r.id).collect();
-    Ok(match (rows.len(), exact.as_slice()) {
+    let found = crate::search::find_partners(conn, input, true, PICK_LIMIT as i64 + 1).await?;
+    let exact: Vec<i64> = found.iter().filter(|m| m.exact).map(|m| m.id).collect();
+    Ok(match (found.len(), exact.as_slice()) {
         (0, _) => PartnerPick::NoMatch,
-        (1, _) => PartnerPick::One(rows[0].id),
+        (1, _) => PartnerPick::One(found[0].id),
         (_, [only]) => PartnerPick::One(*only),
-        _ => PartnerPick::Several(rows.into_iter().map(|r| (r.id, r.company_name)).collect()),
+        _ => PartnerPick::Several(found.into_iter().map(|m| (m.id, m.company_name)).collect()),
     })
 }
 
