@@ -432,4 +432,9 @@ async fn staff_sort_the_listing_queue_and_export_it_as_csv() {
     assert!(lines[1].contains(",Acme Security,Acme Corp,submitted,false,"));
     assert!(lines[2].contains(",Zeta Scanner,Zeta Ltd,submitted,false,"));
     assert_eq!(lines.len(), 3);
+    assert_eq!(csv.headers["cache-control"], "no-store", "partner data");
+
+    let partner = acme.get("/admin/listings.csv").await;
+    assert_ne!(partner.status, StatusCode::OK, "staff only");
+    assert!(!partner.body.contains("Zeta"));
 }
