@@ -62,17 +62,13 @@ async fn list(
         Some(s @ ("open" | "closed")) => Some(s),
         _ => None,
     };
-    // Unknown orders are the default.
-    let sort = match query.sort.as_deref() {
-        Some("newest") => "newest",
-        Some("severity") => "severity",
-        _ => "",
-    };
+    let order = lists::PartnerOrder::parse(query.sort.as_deref().unwrap_or_default());
+    let sort = order.as_str();
     let page = view::page_number(query.page.as_deref());
     let mut rows = lists::for_partner(
         &mut tenant.tx,
         status,
-        sort,
+        order,
         view::PER_PAGE + 1,
         view::offset(page),
     )
