@@ -35,29 +35,21 @@ impl Scorecard {
 /// security limits the counts to it), or of every issue on the privileged
 /// path.
 pub async fn load(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<Scorecard, sqlx::Error> {
-    let since = now - Duration::days(WINDOW_DAYS);
-    let r = sqlx::query!(
-        r#"select count(*) filter (where state = 'open') as "open!",
-                  count(*) filter (where state = 'open' and deadline_at <= $1) as "overdue!",
-                  count(*) filter (where state = 'open' and severity is null) as "untriaged!",
-                  count(*) filter (where resolved_at >= $2 and resolved_at < deadline_at) as "met!",
-                  count(*) filter (where deadline_at >= $2 and deadline_at <= $1
-                                     and (resolved_at is null or resolved_at >= deadline_at)) as "missed!"
-             from issues
-            where partner_id is not null
-              and (state = 'open' or resolved_at >= $2 or deadline_at >= $2)"#,
+    sqlx::query_as!(
+        Scorecard,
+        r#"select open as "open!", overdue as "overdue!", untriaged as "untriaged!",
+                  met as "met!", missed as "missed!"
+             from issue_scorecard($1, $2)"#,
         now,
-        since
+        window_start(now)
     )
     .fetch_one(conn)
-    .await?;
-    Ok(Scorecard {
-        open: r.open,
-        overdue: r.overdue,
-        untriaged: r.untriaged,
-        met: r.met,
-        missed: r.missed,
-    })
+    .await
+}
+
+/// Where the scorecard's window starts at `now`.
+pub fn window_start(now: DateTime<Utc>) -> DateTime<Utc> {
+    now - Duration::days(WINDOW_DAYS)
 }
 
 pub struct PartnerScore {
@@ -73,7 +65,7 @@ pub async fn per_partner(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<PartnerScore>, sqlx::Error> {
-    let since = now - Duration::days(WINDOW_DAYS);
+    let since = window_start(now);
     let rows = sqlx::query!(
         r#"select p.id as "partner_id!", p.company_name as "company!",
                   count(*) filter (where i.state = 'open') as "open!",

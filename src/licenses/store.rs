@@ -259,31 +259,27 @@ pub async fn add_event(
     .map(drop)
 }
 
-/// The dashboard's line about licenses: how many are active and the
-/// nearest expiry, in the organisation of the tenant transaction.
-pub async fn summary(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<String, sqlx::Error> {
-    let row = sqlx::query!(
-        r#"select count(*) filter (where state = 'active' and expires_at > $1) as "active!",
-                  count(*) filter (where state = 'pending') as "pending!",
-                  min(expires_at) filter (where state = 'active' and expires_at > $1) as nearest
-             from licenses"#,
-        now
-    )
-    .fetch_one(conn)
-    .await?;
+/// The dashboard's line about licenses, from the columns of
+/// `license_counts(now)`: how many are active and the nearest expiry.
+pub fn summary_text(
+    now: DateTime<Utc>,
+    active: i64,
+    pending: i64,
+    nearest_expiry: Option<DateTime<Utc>>,
+) -> String {
     let mut parts = Vec::new();
-    match row.active {
+    match active {
         0 => parts.push("No active license".to_owned()),
         n => parts.push(format!("{n} active")),
     }
-    if row.pending > 0 {
-        parts.push(format!("{} waiting for review", row.pending));
+    if pending > 0 {
+        parts.push(format!("{pending} waiting for review"));
     }
-    if let Some(nearest) = row.nearest {
+    if let Some(nearest) = nearest_expiry {
         parts.push(format!(
             "next {}",
             crate::dates::expires_phrase(now, nearest)
         ));
     }
-    Ok(parts.join(" · "))
+    parts.join(" · ")
 }

@@ -45,22 +45,32 @@ impl GateProblem {
 impl Standing {
     pub async fn load(conn: &mut PgConnection, partner_id: i64) -> Result<Self, sqlx::Error> {
         let row = sqlx::query!(
-            r#"select (select state from applications where partner_id = $1) as state,
-                      v.version as "version!",
-                      exists (select 1 from agreement_acceptances a
-                               where a.partner_id = $1 and a.version_id = v.id) as "accepted!"
-                 from agreement_versions v
-                order by v.published_at desc, v.id desc
-                limit 1"#,
+            r#"select application_state, agreement_version as "agreement_version!",
+                      agreement_accepted as "agreement_accepted!"
+                 from partner_standing($1)"#,
             partner_id
         )
         .fetch_one(conn)
         .await?;
-        Ok(Self {
-            application: row.state.and_then(|s| s.parse().ok()),
-            agreement_version: row.version,
-            agreement_current: row.accepted,
-        })
+        Ok(Self::new(
+            row.application_state,
+            row.agreement_version,
+            row.agreement_accepted,
+        ))
+    }
+
+    /// From the columns of `partner_standing(partner_id)`, for pages that
+    /// read it within a statement of their own.
+    pub fn new(
+        application_state: Option<String>,
+        agreement_version: String,
+        agreement_accepted: bool,
+    ) -> Self {
+        Self {
+            application: application_state.and_then(|s| s.parse().ok()),
+            agreement_version,
+            agreement_current: agreement_accepted,
+        }
     }
 
     pub fn is_approved(&self) -> bool {

@@ -6,10 +6,14 @@ use askama::Template;
 use axum::{Router, extract::State, routing::get};
 use sqlx::PgConnection;
 
+use chrono::{DateTime, Utc};
+
 use crate::{
     accounts::guard::PartnerUser,
     applications::state::ApplicationState,
     error::AppResult,
+    issues::scorecard::{self, Scorecard},
+    licenses,
     organizations::{MemberRole, Standing, begin_tenant},
     state::AppState,
     views::{Layout, Page},
@@ -19,8 +23,7 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/dashboard", get(show))
 }
 
-/// What the organisation has done beyond its application; each area fills
-/// its part.
+/// What the organisation has done beyond its application.
 #[derive(Debug, Default, Clone)]
 pub struct Progress {
     pub verified_namespaces: i64,
@@ -32,48 +35,89 @@ pub struct Progress {
     pub listing_pending: bool,
 }
 
-impl Progress {
-    pub async fn load(conn: &mut PgConnection) -> Result<Self, sqlx::Error> {
-        // Row-level security limits every count to the organisation.
-        let row = sqlx::query!(
-            r#"select count(*) filter (where state = 'verified') as "verified!",
-                      count(*) filter (where state = 'pending') as "pending!",
+/// Everything the dashboard shows, read in one statement: the same SQL
+/// functions the standing gate, the license summary and the issue
+/// scorecard read from, plus the dashboard's own counts. Row-level security
+/// keeps every part inside the organisation.
+struct Facts {
+    company: String,
+    standing: Standing,
+    progress: Progress,
+    licenses: String,
+    issues: Scorecard,
+}
+
+impl Facts {
+    async fn load(
+        conn: &mut PgConnection,
+        partner_id: i64,
+        now: DateTime<Utc>,
+    ) -> Result<Self, sqlx::Error> {
+        let r = sqlx::query!(
+            r#"select p.company_name,
+                      st.application_state, st.agreement_version as "agreement_version!",
+                      st.agreement_accepted as "agreement_accepted!",
+                      ns.verified as "verified_namespaces!", ns.pending as "pending_namespaces!",
                       (select count(*) from components c join namespaces n
                           on n.partner_id = c.partner_id and n.id = c.namespace_id
-                        where n.state = 'verified') as "components!"
-                 from namespaces"#
-        )
-        .fetch_one(&mut *conn)
-        .await?;
-        // The newest submission says what the partner wrote; the listing
-        // says what is public.
-        let listing = sqlx::query!(
-            r#"select l.published_version_id is not null as "approved!",
-                      v.state as "state?", v.documentation_url as "documentation_url?",
-                      v.value_messaging as "value_messaging?", v.use_cases as "use_cases?"
-                 from listings l
+                        where n.state = 'verified') as "components!",
+                      l.published_version_id is not null as "listing_approved!",
+                      v.state as "listing_state?", v.documentation_url as "documentation_url?",
+                      v.value_messaging as "value_messaging?", v.use_cases as "use_cases?",
+                      lc.active as "active_licenses!", lc.pending as "pending_licenses!",
+                      lc.nearest_expiry,
+                      sc.open as "open!", sc.overdue as "overdue!", sc.untriaged as "untriaged!",
+                      sc.met as "met!", sc.missed as "missed!"
+                 from partners p
+                cross join partner_standing($1) st
+                cross join license_counts($2) lc
+                cross join issue_scorecard($2, $3) sc
+                cross join lateral (select count(*) filter (where state = 'verified') as verified,
+                                           count(*) filter (where state = 'pending') as pending
+                                      from namespaces) ns
+                 left join listings l on l.partner_id = p.id
+                 -- The newest submission says what the partner wrote; the
+                 -- listing says what is public.
                  left join lateral (select state, documentation_url, value_messaging, use_cases
                                       from listing_versions lv
                                      where lv.partner_id = l.partner_id and lv.listing_id = l.id
-                                     order by lv.submitted_at desc, lv.id desc limit 1) v on true"#
+                                     order by lv.submitted_at desc, lv.id desc limit 1) v on true"#,
+            partner_id,
+            now,
+            scorecard::window_start(now)
         )
-        .fetch_optional(conn)
+        .fetch_one(conn)
         .await?;
         let filled = |s: &Option<String>| s.as_deref().is_some_and(|t| !t.trim().is_empty());
         Ok(Self {
-            verified_namespaces: row.verified,
-            pending_namespaces: row.pending,
-            components: row.components,
-            has_documentation: listing
-                .as_ref()
-                .is_some_and(|l| filled(&l.documentation_url)),
-            has_value_messaging: listing
-                .as_ref()
-                .is_some_and(|l| filled(&l.value_messaging) && filled(&l.use_cases)),
-            listing_approved: listing.as_ref().is_some_and(|l| l.approved),
-            listing_pending: listing
-                .as_ref()
-                .is_some_and(|l| l.state.as_deref() == Some("submitted")),
+            company: r.company_name,
+            standing: Standing::new(
+                r.application_state,
+                r.agreement_version,
+                r.agreement_accepted,
+            ),
+            progress: Progress {
+                verified_namespaces: r.verified_namespaces,
+                pending_namespaces: r.pending_namespaces,
+                components: r.components,
+                has_documentation: filled(&r.documentation_url),
+                has_value_messaging: filled(&r.value_messaging) && filled(&r.use_cases),
+                listing_approved: r.listing_approved,
+                listing_pending: r.listing_state.as_deref() == Some("submitted"),
+            },
+            licenses: licenses::store::summary_text(
+                now,
+                r.active_licenses,
+                r.pending_licenses,
+                r.nearest_expiry,
+            ),
+            issues: Scorecard {
+                open: r.open,
+                overdue: r.overdue,
+                untriaged: r.untriaged,
+                met: r.met,
+                missed: r.missed,
+            },
         })
     }
 }
@@ -111,7 +155,7 @@ pub struct DashboardPage {
     pub is_admin: bool,
     /// "2 active · next expires 12 March 2027, in 47 days".
     pub licenses: String,
-    pub issues: crate::issues::scorecard::Scorecard,
+    pub issues: Scorecard,
 }
 
 #[derive(Template)]
@@ -248,15 +292,17 @@ async fn show(
         })
         .into_response());
     };
+    let now = state.clock.now();
     let mut tx = begin_tenant(&state.pool, partner_id).await?;
-    let company = sqlx::query_scalar!("select company_name from partners")
-        .fetch_one(&mut *tx)
-        .await?;
-    let standing = Standing::load(&mut tx, partner_id).await?;
-    let progress = Progress::load(&mut tx).await?;
-    let licenses = crate::licenses::store::summary(&mut tx, state.clock.now()).await?;
-    let issues = crate::issues::scorecard::load(&mut tx, state.clock.now()).await?;
+    let facts = Facts::load(&mut tx, partner_id, now).await?;
     crate::organizations::tenant::finish_reading(tx);
+    let Facts {
+        company,
+        standing,
+        progress,
+        licenses,
+        issues,
+    } = facts;
     let steps = steps(&standing, &progress);
     Ok(Page(DashboardPage {
         layout: Layout::for_visitor(&user.visitor, "Dashboard", "dashboard"),
