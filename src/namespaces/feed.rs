@@ -2,6 +2,8 @@
 //! what a catalog reads to show the partner badge. Built with the directory
 //! snapshot and served from memory.
 
+use std::sync::{Arc, OnceLock};
+
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -45,6 +47,10 @@ pub struct Feed {
     pub body: axum::body::Bytes,
     /// The same body, gzip-compressed.
     pub gzip: axum::body::Bytes,
+    /// The same body, brotli-compressed, once [`Feed::compress_brotli`] has
+    /// run: about a fifth smaller than gzip, but seconds of work, so it
+    /// comes after the snapshot is published and gzip is served meanwhile.
+    pub brotli: Arc<OnceLock<axum::body::Bytes>>,
     /// A weak validator (`W/"…"`): the body may be sent compressed.
     pub etag: String,
     pub count: usize,
@@ -61,8 +67,16 @@ impl Feed {
             etag: format!("W/\"{}\"", &digest[..32]),
             count: items.len(),
             gzip: gzip(&body).into(),
+            brotli: Arc::default(),
             body: body.into(),
         }
+    }
+
+    /// Compresses the body with brotli at its best quality (3 MB of JSON
+    /// for 11,000 namespaces: 130 KB against 165 KB gzipped, about 4 s of
+    /// one core). Blocking: run it off the async workers.
+    pub fn compress_brotli(&self) {
+        self.brotli.get_or_init(|| brotli(&self.body).into());
     }
 
     /// Whether an `If-None-Match` header names this feed's current version.
@@ -82,9 +96,33 @@ fn gzip(body: &[u8]) -> Vec<u8> {
     encoder.finish().expect("writing to memory")
 }
 
-/// Whether an `Accept-Encoding` header takes gzip (`gzip`, `x-gzip` or `*`,
+fn brotli(body: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = brotli::CompressorWriter::new(Vec::new(), 64 * 1024, 11, 22);
+    encoder.write_all(body).expect("writing to memory");
+    encoder.into_inner()
+}
+
+/// A content coding the feed is kept in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    Brotli,
+    Gzip,
+}
+
+impl Coding {
+    /// The names an `Accept-Encoding` item may give it.
+    fn names(self) -> &'static [&'static str] {
+        match self {
+            Coding::Brotli => &["br"],
+            Coding::Gzip => &["gzip", "x-gzip"],
+        }
+    }
+}
+
+/// Whether an `Accept-Encoding` header takes `coding` (by name or `*`,
 /// unless weighted `q=0`).
-pub fn accepts_gzip(accept_encoding: &str) -> bool {
+pub fn accepts(accept_encoding: &str, coding: Coding) -> bool {
     accept_encoding.split(',').any(|item| {
         let mut parts = item.split(';').map(str::trim);
         let name = parts.next().unwrap_or_default().to_ascii_lowercase();
@@ -93,7 +131,7 @@ pub fn accepts_gzip(accept_encoding: &str) -> bool {
                 .and_then(|q| q.parse::<f32>().ok())
                 .is_some_and(|q| q == 0.0)
         });
-        matches!(name.as_str(), "gzip" | "x-gzip" | "*") && !refused
+        (name == "*" || coding.names().contains(&name.as_str())) && !refused
     })
 }
 
@@ -161,10 +199,18 @@ mod tests {
             .read_to_end(&mut json)
             .unwrap();
         assert_eq!(json, feed.body);
+
+        assert!(feed.brotli.get().is_none(), "brotli comes later");
+        feed.compress_brotli();
+        let mut json = Vec::new();
+        brotli::Decompressor::new(&feed.brotli.get().unwrap()[..], 4096)
+            .read_to_end(&mut json)
+            .unwrap();
+        assert_eq!(json, feed.body);
     }
 
     #[test]
-    fn gzip_is_sent_only_to_clients_that_take_it() {
+    fn a_coding_is_sent_only_to_clients_that_take_it() {
         for (header, takes) in [
             ("gzip", true),
             ("gzip, deflate, br", true),
@@ -175,7 +221,17 @@ mod tests {
             ("br", false),
             ("", false),
         ] {
-            assert_eq!(accepts_gzip(header), takes, "{header:?}");
+            assert_eq!(accepts(header, Coding::Gzip), takes, "{header:?}");
+        }
+        for (header, takes) in [
+            ("gzip, deflate, br", true),
+            ("br;q=1.0, gzip;q=0.8", true),
+            ("BR", true),
+            ("*", true),
+            ("gzip", false),
+            ("br;q=0", false),
+        ] {
+            assert_eq!(accepts(header, Coding::Brotli), takes, "{header:?}");
         }
     }
 

@@ -95,6 +95,7 @@ impl Directory {
                 );
                 *self.current.write().expect("not poisoned") = fresh.clone();
                 self.built.fetch_max(target, Ordering::SeqCst);
+                compress_feed_later(&fresh);
                 Ok(fresh)
             }
             Err(e) => {
@@ -183,4 +184,21 @@ impl Directory {
             }
         }
     }
+}
+
+/// Brotli-compresses the feed of `snapshot` on a blocking thread, unless
+/// the snapshot is gone by then (replaced by a newer one and no longer
+/// served): a burst of changes does not queue a compression for each.
+fn compress_feed_later(snapshot: &Arc<Snapshot>) {
+    let snapshot = Arc::downgrade(snapshot);
+    tokio::task::spawn_blocking(move || {
+        if let Some(snapshot) = snapshot.upgrade() {
+            let started = std::time::Instant::now();
+            snapshot.feed.compress_brotli();
+            tracing::debug!(
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "feed compressed with brotli"
+            );
+        }
+    });
 }

@@ -20,7 +20,7 @@ use axum::{
 };
 use sha2::{Digest, Sha256};
 
-use crate::namespaces::feed::accepts_gzip;
+use crate::namespaces::feed::{Coding, accepts};
 
 /// Searches are free text, so addresses are unbounded: past this size the
 /// cache starts again empty (popular pages come back at their next visit).
@@ -74,7 +74,7 @@ impl Rendered {
             .get_all(header::ACCEPT_ENCODING)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .any(accepts_gzip);
+            .any(|v| accepts(v, Coding::Gzip));
         let mut res = if held {
             StatusCode::NOT_MODIFIED.into_response()
         } else if gzip {

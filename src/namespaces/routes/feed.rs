@@ -11,7 +11,11 @@ use axum::{
     routing::get,
 };
 
-use crate::{error::AppResult, namespaces::feed::accepts_gzip, state::AppState};
+use crate::{
+    error::AppResult,
+    namespaces::feed::{Coding, accepts},
+    state::AppState,
+};
 
 /// Catalogs may cache it for a minute; revalidating is cheap (304).
 const CACHE_CONTROL: &str = "public, max-age=60, must-revalidate";
@@ -29,17 +33,25 @@ async fn feed(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Re
         .iter()
         .filter_map(|v| v.to_str().ok())
         .any(|v| feed.matches(v));
-    let gzip = headers
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(accepts_gzip);
+    let takes = |coding| {
+        headers
+            .get_all(header::ACCEPT_ENCODING)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .any(|v| accepts(v, coding))
+    };
+    // The smallest form the client takes: brotli once it is ready, gzip.
+    let compressed = match feed.brotli.get() {
+        Some(brotli) if takes(Coding::Brotli) => Some((brotli, "br")),
+        _ if takes(Coding::Gzip) => Some((&feed.gzip, "gzip")),
+        _ => None,
+    };
     let mut res = if not_modified {
         StatusCode::NOT_MODIFIED.into_response()
-    } else if gzip {
-        let mut res = Response::new(Body::from(feed.gzip.clone()));
+    } else if let Some((body, coding)) = compressed {
+        let mut res = Response::new(Body::from(body.clone()));
         res.headers_mut()
-            .insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            .insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding));
         res
     } else {
         Response::new(Body::from(feed.body.clone()))

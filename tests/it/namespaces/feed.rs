@@ -243,26 +243,29 @@ async fn staff_suspending_a_partner_takes_its_namespaces_out_of_the_feed_at_once
 }
 
 #[tokio::test]
-async fn a_client_taking_gzip_gets_the_same_feed_compressed() {
+async fn each_client_gets_the_same_feed_in_the_smallest_coding_it_takes() {
     use std::io::Read;
     let app = spawn_app().await;
     let (ada, _) = fixtures::approved_partner(&app, "Acme Corp", "ada@acme.test").await;
     verified(&app, &ada, "https://gitlab.com/acme-corp").await;
-    let plain = app
-        .get("/api/v1/verified-namespaces")
-        .await
-        .bytes()
-        .await
-        .unwrap();
-    let res = app
-        .client
-        .get(app.url("/api/v1/verified-namespaces"))
-        .header(header::ACCEPT_ENCODING, "gzip, deflate, br")
-        .send()
-        .await
-        .unwrap();
+    let plain = app.get("/api/v1/verified-namespaces").await;
+    let etag = plain.headers()[header::ETAG].clone();
+    let plain = plain.bytes().await.unwrap();
+    let fetch = |accept: &'static str| {
+        app.client
+            .get(app.url("/api/v1/verified-namespaces"))
+            .header(header::ACCEPT_ENCODING, accept)
+            .send()
+    };
+
+    let res = fetch("gzip").await.unwrap();
     assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip");
     assert_eq!(res.headers()[header::CONTENT_TYPE], "application/json");
+    assert_eq!(
+        res.headers()[header::ETAG],
+        etag,
+        "one validator for every coding"
+    );
     assert_eq!(
         res.headers().get_all(header::VARY).iter().count(),
         1,
@@ -274,4 +277,28 @@ async fn a_client_taking_gzip_gets_the_same_feed_compressed() {
         .read_to_end(&mut json)
         .unwrap();
     assert_eq!(json, plain);
+
+    // Brotli is made after the snapshot is published; gzip until then.
+    let mut res = fetch("gzip, deflate, br").await.unwrap();
+    for _ in 0..100 {
+        if res.headers()[header::CONTENT_ENCODING] == "br" {
+            break;
+        }
+        assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        res = fetch("gzip, deflate, br").await.unwrap();
+    }
+    assert_eq!(res.headers()[header::CONTENT_ENCODING], "br");
+    assert_eq!(res.headers()[header::ETAG], etag);
+    let mut json = Vec::new();
+    brotli::Decompressor::new(&res.bytes().await.unwrap()[..], 4096)
+        .read_to_end(&mut json)
+        .unwrap();
+    assert_eq!(json, plain);
+
+    let res = fetch("br;q=0, gzip").await.unwrap();
+    assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip");
+    let res = fetch("identity").await.unwrap();
+    assert!(res.headers().get(header::CONTENT_ENCODING).is_none());
+    assert_eq!(res.bytes().await.unwrap(), plain);
 }
