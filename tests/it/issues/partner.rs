@@ -255,4 +255,17 @@ async fn partners_order_their_issues() {
     assert_eq!(order(&by_severity), [ids[1], ids[0], ids[2]]);
     let unknown = owner.get("/issues?sort=zzz").await.body;
     assert_eq!(order(&unknown), [ids[0], ids[1], ids[2]]);
+
+    // Closed issues come after the open ones, the latest resolved first.
+    let now = app.clock.now();
+    for (id, days_ago) in [(ids[0], 2), (ids[1], 1)] {
+        sqlx::query("update issues set state = 'closed', resolved_at = $2 where id = $1")
+            .bind(id)
+            .bind(now - Duration::days(days_ago))
+            .execute(&app.pool)
+            .await
+            .unwrap();
+    }
+    let default = owner.get("/issues").await.body;
+    assert_eq!(order(&default), [ids[2], ids[1], ids[0]]);
 }
