@@ -294,15 +294,14 @@ async fn show(
     };
     let now = state.clock.now();
     let mut tx = begin_tenant(&state.pool, partner_id).await?;
-    let facts = Facts::load(&mut tx, partner_id, now).await?;
-    crate::organizations::tenant::finish_reading(tx);
     let Facts {
         company,
         standing,
         progress,
         licenses,
         issues,
-    } = facts;
+    } = Facts::load(&mut tx, partner_id, now).await?;
+    crate::organizations::tenant::finish_reading(tx);
     let steps = steps(&standing, &progress);
     Ok(Page(DashboardPage {
         layout: Layout::for_visitor(&user.visitor, "Dashboard", "dashboard"),
