@@ -268,14 +268,26 @@ async fn find(
         return Ok(None);
     }
     let flash = if take_flash { row.flash } else { None };
-    if now - row.last_seen_at >= TOUCH_EVERY || flash.is_some() {
+    if flash.is_none() && now - row.last_seen_at >= TOUCH_EVERY {
+        // Every request of a busy session sees the minute pass at once; one
+        // of them writes and the rest go on without queueing on its row lock.
         sqlx::query!(
-            "update sessions set last_seen_at = greatest(last_seen_at, $2),
-                    flash = case when $3 then null else flash end
-              where id = $1",
+            "update sessions set last_seen_at = greatest(last_seen_at, $2)
+              where id = (select id from sessions
+                           where id = $1 and last_seen_at <= $3
+                             for no key update skip locked)",
             row.id,
             now,
-            flash.is_some()
+            now - TOUCH_EVERY
+        )
+        .execute(&state.pool)
+        .await?;
+    } else if flash.is_some() {
+        sqlx::query!(
+            "update sessions set last_seen_at = greatest(last_seen_at, $2), flash = null
+              where id = $1",
+            row.id,
+            now
         )
         .execute(&state.pool)
         .await?;
