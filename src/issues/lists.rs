@@ -5,7 +5,11 @@
 use chrono::{DateTime, Utc};
 use sqlx::{PgConnection, Postgres, postgres::PgArguments, query::QueryAs};
 
-use super::{DeadlineState, Severity, clock, record::reference};
+use super::{
+    DeadlineState, Severity, clock,
+    record::reference,
+    scorecard::{self, Scorecard},
+};
 
 #[derive(Debug, Clone, sqlx::FromRow)]
 pub struct ListRow {
@@ -58,13 +62,16 @@ pub enum PartnerOrder {
 
 /// The partner list's statement ending in `order by $order`: one fixed
 /// statement per order, so each is prepared once per connection and its
-/// plan can walk the index that keeps that order.
+/// plan can walk the index that keeps that order. Each row also carries the
+/// organisation's scorecard (`issue_scorecard`, computed once and joined to
+/// every row), so the page reads both in one round trip.
 macro_rules! partner_list_sql {
     ($order:literal) => {
         concat!(
             "select id, title, iid, project_path, severity, state, clock_started_at, deadline_at,
-                    resolved_at, confidential, first_response_at, created_at, null::text as company
-               from issues
+                    resolved_at, confidential, first_response_at, created_at, null::text as company,
+                    sc.open, sc.overdue, sc.untriaged, sc.met, sc.missed
+               from issues cross join issue_scorecard($4, $5) sc
               where ($1::text is null or state = $1)
               order by ",
             $order,
@@ -112,21 +119,39 @@ impl PartnerOrder {
     }
 }
 
+/// A line of the partner's list with the scorecard it was read with.
+#[derive(sqlx::FromRow)]
+struct PartnerRow {
+    #[sqlx(flatten)]
+    line: ListRow,
+    #[sqlx(flatten)]
+    score: Scorecard,
+}
+
 /// The organisation's issues (tenant transaction) with `status` (`open`,
-/// `closed` or any) in `order`.
+/// `closed` or any) in `order`, and its scorecard at `now`.
 pub async fn for_partner(
     conn: &mut PgConnection,
     status: Option<&str>,
     order: PartnerOrder,
     limit: i64,
     offset: i64,
-) -> Result<Vec<ListRow>, sqlx::Error> {
-    sqlx::query_as::<_, ListRow>(order.sql())
+    now: DateTime<Utc>,
+) -> Result<(Vec<ListRow>, Scorecard), sqlx::Error> {
+    let rows = sqlx::query_as::<_, PartnerRow>(order.sql())
         .bind(status)
         .bind(limit)
         .bind(offset)
-        .fetch_all(conn)
-        .await
+        .bind(now)
+        .bind(scorecard::window_start(now))
+        .fetch_all(&mut *conn)
+        .await?;
+    // A page without lines has no row to carry the scorecard.
+    let score = match rows.first() {
+        Some(row) => row.score,
+        None => scorecard::load(conn, now).await?,
+    };
+    Ok((rows.into_iter().map(|r| r.line).collect(), score))
 }
 
 /// Filters of the staff list; `None` means any.

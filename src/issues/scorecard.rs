@@ -10,7 +10,7 @@ use sqlx::PgConnection;
 
 pub const WINDOW_DAYS: i64 = 90;
 
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, sqlx::FromRow)]
 pub struct Scorecard {
     pub open: i64,
     pub overdue: i64,

@@ -19,7 +19,7 @@ use crate::{
     issues::{
         history::{self, Entry, Event},
         lists, record,
-        scorecard::{self, Scorecard},
+        scorecard::Scorecard,
     },
     organizations::Tenant,
     state::AppState,
@@ -65,19 +65,19 @@ async fn list(
     let order = lists::PartnerOrder::parse(query.sort.as_deref().unwrap_or_default());
     let sort = order.as_str();
     let page = view::page_number(query.page.as_deref());
-    let mut rows = lists::for_partner(
+    let (mut rows, score) = lists::for_partner(
         &mut tenant.tx,
         status,
         order,
         view::PER_PAGE + 1,
         view::offset(page),
+        now,
     )
     .await?;
     let status = status.unwrap_or("all").to_owned();
     let pager = Pager::new(&mut rows, page, |p| {
         format!("/issues?status={status}&sort={sort}&page={p}")
     });
-    let score = scorecard::load(&mut tenant.tx, now).await?;
     crate::organizations::tenant::finish_reading(tenant.tx);
     Ok(Page(IssuesPage {
         layout: Layout::for_visitor(&tenant.signed_in.visitor, "Issues", "issues"),

@@ -212,6 +212,22 @@ async fn the_dashboard_shows_the_scorecard() {
         "{}",
         dashboard.snippet()
     );
+    // The issue list shows the same scorecard, whether the page has lines
+    // or not (page 9 has none).
+    for path in ["/issues", "/issues?page=9"] {
+        let list = owner.get(path).await;
+        for tile in [
+            r#"<p class="score-number">2</p><p>Open</p>"#,
+            r#"<p class="score-number">1</p><p>Overdue</p>"#,
+            r#"<p class="score-number">1 / 2</p><p>Deadlines met in the last 90 days (50 %)</p>"#,
+        ] {
+            assert!(
+                list.body.contains(tile),
+                "{path}: {tile}\n{}",
+                list.snippet()
+            );
+        }
+    }
     let list = owner.get("/issues?status=closed").await;
     assert!(list.body.contains("Met"));
     assert!(
