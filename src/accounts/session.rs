@@ -268,7 +268,17 @@ async fn find(
         return Ok(None);
     }
     let flash = if take_flash { row.flash } else { None };
-    if flash.is_none() && now - row.last_seen_at >= TOUCH_EVERY {
+    if flash.is_some() {
+        // Waits for the row, so the message is cleared exactly once.
+        sqlx::query!(
+            "update sessions set last_seen_at = greatest(last_seen_at, $2), flash = null
+              where id = $1",
+            row.id,
+            now
+        )
+        .execute(&state.pool)
+        .await?;
+    } else if now - row.last_seen_at >= TOUCH_EVERY {
         // Every request of a busy session sees the minute pass at once; one
         // of them writes and the rest go on without queueing on its row lock.
         sqlx::query!(
@@ -279,15 +289,6 @@ async fn find(
             row.id,
             now,
             now - TOUCH_EVERY
-        )
-        .execute(&state.pool)
-        .await?;
-    } else if flash.is_some() {
-        sqlx::query!(
-            "update sessions set last_seen_at = greatest(last_seen_at, $2), flash = null
-              where id = $1",
-            row.id,
-            now
         )
         .execute(&state.pool)
         .await?;
