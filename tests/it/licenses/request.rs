@@ -57,6 +57,12 @@ async fn ten_users_are_issued_at_once_with_a_key_for_twelve_months() {
     );
     let page = agent.get(&format!("/licenses/{id}")).await;
     assert!(page.body.contains("Your SaaS license is issued."), "flash");
+    // A flash message is shown once: the next page has none.
+    let again = agent.get(&format!("/licenses/{id}")).await;
+    assert!(
+        !again.body.contains("Your SaaS license is issued."),
+        "flash shown twice"
+    );
     assert!(page.body.contains(&format!(
         "<code id=\"license-key\" class=\"secret\">{key}</code>"
     )));
