@@ -231,6 +231,14 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
             cookie_value(config, csrf_cookie_name(config), &token, false),
         );
     }
+    // A page made for one signed-in person, or one that hands out a cookie,
+    // must not be kept by the browser's history cache or a shared proxy.
+    // Responses that chose their own caching (static files, feeds) keep it.
+    let personal = visitor.session.is_some() || res.headers().contains_key(header::SET_COOKIE);
+    if personal && !res.headers().contains_key(header::CACHE_CONTROL) {
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     res
 }
 

@@ -225,3 +225,46 @@ async fn responses_are_compressed_when_the_client_accepts_it() {
         Some(&b"gzip"[..])
     );
 }
+
+#[tokio::test]
+async fn pages_for_a_signed_in_person_are_never_stored() {
+    let app = spawn_app().await;
+    let cache_control = |page: &crate::agent::Page| {
+        page.headers
+            .get(header::CACHE_CONTROL)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+
+    // Anonymous and no cookie handed out: the public feed stays cacheable.
+    let feed = app.agent().get("/api/v1/verified-namespaces").await;
+    assert!(!feed.headers.contains_key(header::SET_COOKIE));
+    assert_eq!(
+        cache_control(&feed).as_deref(),
+        Some("public, max-age=60, must-revalidate")
+    );
+    // Handing out a cookie (the anonymous CSRF token of a form): not stored.
+    let signup = app.agent().get("/signup").await;
+    assert!(signup.headers.contains_key(header::SET_COOKIE));
+    assert_eq!(cache_control(&signup).as_deref(), Some("no-store"));
+
+    let partner = app.partner_user("Ada", "ada@acme.test").await;
+    for path in ["/dashboard", "/account", "/"] {
+        let page = partner.get(path).await;
+        assert_eq!(page.status, StatusCode::OK, "{path}");
+        assert_eq!(cache_control(&page).as_deref(), Some("no-store"), "{path}");
+    }
+    // A response that chose its own caching keeps it, signed in or not.
+    let html = partner.get("/").await.body;
+    let css = html
+        .split("href=\"")
+        .find_map(|s| s.split('"').next().filter(|u| u.ends_with(".css")))
+        .unwrap();
+    let asset = partner.get(css).await;
+    assert!(cache_control(&asset).unwrap().contains("immutable"));
+    // The directory: one shared page for visitors, revalidated by ETag; a
+    // signed-in person's copy carries their own navigation.
+    let shared = app.agent().get("/partners").await;
+    assert_eq!(cache_control(&shared).as_deref(), Some("no-cache"));
+    let own = partner.get("/partners").await;
+    assert_eq!(cache_control(&own).as_deref(), Some("no-store"));
+}
