@@ -158,6 +158,7 @@ async fn run_jobs(config: Config) -> Result<(), Failure> {
     let pool = db::prepare(&config).await?;
     let state = AppState {
         directory: Arc::new(Directory::new(pool.clone())),
+        sessions: Arc::default(),
         pool: pool.clone(),
         config: Arc::new(config),
         clock: Clock::system(),

@@ -81,6 +81,7 @@ impl Application {
             clock: options.clock,
             passwords: Passwords::new(),
             directory: Arc::new(Directory::new(pool.clone())),
+            sessions: Arc::default(),
         };
         // Fail at start, not at the first email, if the transport is unusable.
         Dispatcher::new(state.pool.clone(), &state.config, state.clock.clone())

@@ -4,7 +4,12 @@ use std::sync::Arc;
 
 use sqlx::PgPool;
 
-use crate::{accounts::Passwords, clock::Clock, config::Config, listings::Directory};
+use crate::{
+    accounts::{Passwords, remembered::SessionCache},
+    clock::Clock,
+    config::Config,
+    listings::Directory,
+};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -14,4 +19,6 @@ pub struct AppState {
     pub passwords: Passwords,
     /// The public directory and namespaces feed, served from memory.
     pub directory: Arc<Directory>,
+    /// Sessions remembered between requests (confirmed before use).
+    pub sessions: Arc<SessionCache>,
 }

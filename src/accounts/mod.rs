@@ -6,6 +6,7 @@ pub mod email;
 pub mod emails;
 pub mod guard;
 pub mod password;
+pub mod remembered;
 pub mod routes;
 pub mod session;
 pub mod staff;

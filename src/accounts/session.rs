@@ -11,18 +11,21 @@ use axum::{
     extract::{ConnectInfo, FromRequestParts, Request, State},
     http::{HeaderMap, HeaderValue, Method, header, request::Parts},
     middleware::Next,
-    response::{IntoResponse, Response},
+    response::{IntoResponse, Redirect, Response},
 };
 use chrono::{DateTime, Duration, Utc};
 use sqlx::{PgConnection, types::ipnetwork::IpNetwork};
 
-use super::tokens;
+use super::{
+    remembered::{self, Outcome, Remembered, Unconfirmed},
+    tokens,
+};
 use crate::{config::Config, error::AppError, state::AppState};
 
 /// How long a half-finished staff sign-in (password done, code not yet) lasts.
 const SECOND_FACTOR_WINDOW: Duration = Duration::minutes(10);
 /// `last_seen_at` is written at most this often, not on every request.
-const TOUCH_EVERY: Duration = Duration::seconds(60);
+pub(crate) const TOUCH_EVERY: Duration = Duration::seconds(60);
 
 /// The signed-in person, as loaded with their session.
 #[derive(Debug, Clone)]
@@ -63,6 +66,9 @@ pub struct Visitor {
     pub session: Option<Session>,
     pub ip: Option<IpAddr>,
     pub user_agent: Option<String>,
+    /// Set when `session` was remembered rather than read: see
+    /// [`remembered`] for who confirms it, and when.
+    pub unconfirmed: Option<Arc<Unconfirmed>>,
     /// The anonymous CSRF cookie as it came in, or one made for this
     /// response (then set as a cookie on the way out).
     anon_csrf: Arc<Mutex<AnonCsrf>>,
@@ -184,31 +190,40 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
         .and_then(|v| v.to_str().ok())
         .map(|s| s.chars().take(300).collect());
 
-    let token = read_cookie(req.headers(), session_cookie_name(config)).map(str::to_owned);
+    let token_hash = read_cookie(req.headers(), session_cookie_name(config)).map(tokens::hash);
+    let is_get = req.method() == Method::GET;
     let mut clear_cookie = false;
-    let session = match token {
-        Some(token) => {
-            let take_flash =
-                req.method() == Method::GET && !req.uri().path().starts_with("/static/");
-            match find(&state, &token, now, take_flash).await {
-                Ok(Some(s)) => Some(s),
-                Ok(None) => {
-                    clear_cookie = true;
-                    None
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "could not load the session");
-                    return AppError::from(e).into_response();
+    let mut unconfirmed = None;
+    let session = match &token_hash {
+        Some(hash) => match state.sessions.recall(hash, now).filter(|_| is_get) {
+            Some((session, pending)) => {
+                unconfirmed = Some(pending);
+                Some(session)
+            }
+            None => {
+                let take_flash = is_get && !req.uri().path().starts_with("/static/");
+                match read(&state, hash, now, take_flash).await {
+                    Ok(Some(s)) => Some(s),
+                    Ok(None) => {
+                        clear_cookie = true;
+                        None
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "could not load the session");
+                        return AppError::from(e).into_response();
+                    }
                 }
             }
-        }
+        },
         None => None,
     };
+    let uri = req.uri().clone();
     let anon_csrf = read_cookie(req.headers(), csrf_cookie_name(config)).map(str::to_owned);
     let visitor = Visitor {
         session,
         ip,
         user_agent,
+        unconfirmed: unconfirmed.clone(),
         anon_csrf: Arc::new(Mutex::new(AnonCsrf {
             token: anon_csrf,
             is_new: false,
@@ -218,6 +233,31 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
 
     let mut res = next.run(req).await;
 
+    // Whatever a form changed (a message left, a sign-out, the team), the
+    // next page reads the session afresh.
+    if !is_get && let Some(hash) = &token_hash {
+        state.sessions.forget(hash);
+    }
+    if let Some(pending) = unconfirmed {
+        match pending.outcome() {
+            Outcome::Confirmed => {}
+            Outcome::Gone => clear_cookie = true,
+            // No partner transaction confirmed it: the response waits for
+            // the database, and is not sent if the session changed.
+            Outcome::Unconfirmed => match confirm(&state, &pending, now).await {
+                Ok(()) => {}
+                Err(e) if remembered::is_changed(&e) => {
+                    state.sessions.forget(&pending.token_hash);
+                    let again = uri.path_and_query().map_or("/", |p| p.as_str());
+                    res = Redirect::to(again).into_response();
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "could not confirm the session");
+                    res = AppError::from(e).into_response();
+                }
+            },
+        }
+    }
     if clear_cookie && !res.headers().contains_key(header::SET_COOKIE) {
         res.headers_mut()
             .append(header::SET_COOKIE, clear_session_cookie(config));
@@ -242,23 +282,46 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
     res
 }
 
-/// The live session for a cookie token; an expired one is deleted.
-async fn find(
+/// The live session for a cookie token's hash, read from the database (and
+/// remembered for the next requests); an expired one is deleted.
+async fn read(
     state: &AppState,
-    token: &str,
+    token_hash: &[u8],
     now: DateTime<Utc>,
     take_flash: bool,
 ) -> Result<Option<Session>, sqlx::Error> {
+    let found = find(state, token_hash, now, take_flash).await?;
+    Ok(found.map(|found| {
+        let session = found.session.clone();
+        state.sessions.remember(token_hash, found, now);
+        session
+    }))
+}
+
+/// How long a session may stay unused.
+fn idle_limit(config: &Config) -> Duration {
+    Duration::from_std(config.session_idle_timeout).unwrap_or(Duration::minutes(30))
+}
+
+async fn find(
+    state: &AppState,
+    token_hash: &[u8],
+    now: DateTime<Utc>,
+    take_flash: bool,
+) -> Result<Option<Remembered>, sqlx::Error> {
     let row = sqlx::query!(
         r#"select s.id, s.csrf_token, s.second_factor_pending, s.flash, s.created_at,
                   s.last_seen_at, s.expires_at,
                   u.id as user_id, u.email, u.name, u.staff_role,
                   u.email_verified_at is not null as "email_verified!",
-                  m.partner_id as "partner_id?", m.role as "member_role?"
+                  m.partner_id as "partner_id?", m.role as "member_role?",
+                  session_fingerprint(u.id, u.email, u.name, u.staff_role,
+                                      u.email_verified_at is not null,
+                                      m.partner_id, m.role, s.csrf_token) as "fingerprint!"
              from sessions s join users u on u.id = s.user_id
              left join partner_members m on m.user_id = u.id
             where s.token_hash = $1 and u.disabled_at is null"#,
-        tokens::hash(token)
+        token_hash
     )
     .fetch_optional(&state.pool)
     .await?;
@@ -267,7 +330,7 @@ async fn find(
     let idle_limit = if row.second_factor_pending {
         SECOND_FACTOR_WINDOW
     } else {
-        Duration::from_std(state.config.session_idle_timeout).unwrap_or(Duration::minutes(30))
+        idle_limit(&state.config)
     };
     if now >= row.expires_at || now - row.last_seen_at >= idle_limit {
         sqlx::query!("delete from sessions where id = $1", row.id)
@@ -275,9 +338,14 @@ async fn find(
             .await?;
         return Ok(None);
     }
-    let flash = if take_flash { row.flash } else { None };
+    let flash = if take_flash { row.flash.clone() } else { None };
+    // What the row says now, for remembering it: a message left waiting
+    // is never remembered (the confirmation would fail on it anyway).
+    let mut last_seen_at = row.last_seen_at;
+    let mut fingerprint = row.fingerprint;
     if flash.is_some() {
         // Waits for the row, so the message is cleared exactly once.
+        last_seen_at = last_seen_at.max(now);
         sqlx::query!(
             "update sessions set last_seen_at = greatest(last_seen_at, $2), flash = null
               where id = $1",
@@ -286,10 +354,12 @@ async fn find(
         )
         .execute(&state.pool)
         .await?;
+    } else if row.flash.is_some() {
+        fingerprint.clear();
     } else if now - row.last_seen_at >= TOUCH_EVERY {
         // Every request of a busy session sees the minute pass at once; one
         // of them writes and the rest go on without queueing on its row lock.
-        sqlx::query!(
+        let touched = sqlx::query!(
             "update sessions set last_seen_at = greatest(last_seen_at, $2)
               where id = (select id from sessions
                            where id = $1 and last_seen_at <= $3
@@ -300,21 +370,107 @@ async fn find(
         )
         .execute(&state.pool)
         .await?;
+        if touched.rows_affected() > 0 {
+            last_seen_at = last_seen_at.max(now);
+        }
     }
-    Ok(Some(Session {
-        id: row.id,
-        csrf_token: row.csrf_token,
-        second_factor_pending: row.second_factor_pending,
-        flash,
-        user: SessionUser {
-            id: row.user_id,
-            email: row.email,
-            name: row.name,
-            staff_role: row.staff_role,
-            email_verified: row.email_verified,
-            membership: row.partner_id.zip(row.member_role),
+    Ok(Some(Remembered {
+        session: Session {
+            id: row.id,
+            csrf_token: row.csrf_token,
+            second_factor_pending: row.second_factor_pending,
+            flash,
+            user: SessionUser {
+                id: row.user_id,
+                email: row.email,
+                name: row.name,
+                staff_role: row.staff_role,
+                email_verified: row.email_verified,
+                membership: row.partner_id.zip(row.member_role),
+            },
         },
+        fingerprint,
+        last_seen_at,
+        expires_at: row.expires_at,
     }))
+}
+
+/// Route layer of the pages that do not confirm a remembered session in a
+/// partner transaction of their own: confirms it before the handler runs,
+/// and reads the session again if it changed, so those pages are made from
+/// exactly what a fresh read gives.
+pub async fn confirm_first(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let pending = parts
+        .extensions
+        .get::<Visitor>()
+        .and_then(|v| v.unconfirmed.clone())
+        .filter(|p| p.outcome() == Outcome::Unconfirmed);
+    if let Some(pending) = pending {
+        let checked = match confirm(&state, &pending, state.clock.now()).await {
+            Ok(()) => {
+                pending.settle(Outcome::Confirmed);
+                Ok(())
+            }
+            Err(e) if remembered::is_changed(&e) => read_again(&mut parts, &state, &pending).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = checked {
+            tracing::error!(error = %e, "could not confirm the session");
+            return AppError::from(e).into_response();
+        }
+    }
+    next.run(Request::from_parts(parts, body)).await
+}
+
+/// Asks the database whether a remembered session still stands; `PPS01`
+/// (see [`remembered::is_changed`]) if not.
+async fn confirm(
+    state: &AppState,
+    pending: &Unconfirmed,
+    now: DateTime<Utc>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query_scalar!(
+        "select session_confirm($1, $2, $3, $4)",
+        pending.session_id(),
+        pending.fingerprint(),
+        now,
+        now - idle_limit(&state.config)
+    )
+    .fetch_one(&state.pool)
+    .await
+    .map(drop)
+}
+
+/// The call that confirms a remembered session, for the round trip that
+/// opens a partner page's transaction.
+pub fn confirm_call(state: &AppState, pending: &Unconfirmed) -> String {
+    let now = state.clock.now();
+    pending.confirm_call(now, now - idle_limit(&state.config))
+}
+
+/// Reads the session of a request again after its remembered copy failed
+/// the confirmation: what the session layer would have done, with the
+/// result put in place of the remembered [`Visitor`] for everything that
+/// extracts it afterwards.
+pub async fn read_again(
+    parts: &mut Parts,
+    state: &AppState,
+    pending: &Unconfirmed,
+) -> Result<(), sqlx::Error> {
+    state.sessions.forget(&pending.token_hash);
+    let now = state.clock.now();
+    let session = read(state, &pending.token_hash, now, parts.method == Method::GET).await?;
+    pending.settle(if session.is_some() {
+        Outcome::Confirmed
+    } else {
+        Outcome::Gone
+    });
+    if let Some(visitor) = parts.extensions.get_mut::<Visitor>() {
+        visitor.session = session;
+        visitor.unconfirmed = None;
+    }
+    Ok(())
 }
 
 /// A new session: a fresh ID every sign-in (no fixation).

@@ -8,7 +8,12 @@ mod pages;
 
 use std::time::Duration;
 
-use axum::{Router, extract::DefaultBodyLimit, http::StatusCode, middleware::from_fn};
+use axum::{
+    Router,
+    extract::DefaultBodyLimit,
+    http::StatusCode,
+    middleware::{from_fn, from_fn_with_state},
+};
 use tower::{ServiceBuilder, util::MapResponseLayer};
 use tower_http::{
     catch_panic::CatchPanicLayer,
@@ -38,12 +43,19 @@ pub fn build_router(state: AppState, extra: Router<AppState>) -> Router {
     let timeout = state.config.request_timeout;
     let hsts = state.config.is_https();
 
+    // A remembered session is confirmed by a partner page's own
+    // transaction; every other page confirms it first (`accounts::remembered`).
+    let confirm_first = || from_fn_with_state(state.clone(), session::confirm_first);
     Router::new()
-        .merge(public_routes())
-        .merge(signed_in_routes())
+        .merge(public_routes().route_layer(confirm_first()))
+        .merge(signed_in_routes().route_layer(confirm_first()))
         .merge(partner_routes())
-        .merge(staff_routes())
-        .merge(extra)
+        .merge(staff_routes().route_layer(confirm_first()))
+        .merge(if extra.has_routes() {
+            extra.route_layer(confirm_first())
+        } else {
+            extra
+        })
         .fallback(not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

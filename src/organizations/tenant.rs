@@ -15,7 +15,8 @@ use super::MemberRole;
 use crate::{
     accounts::{
         guard::{PartnerUser, Refusal, SignedIn},
-        session,
+        remembered::{self, Outcome},
+        session::{self, Visitor},
     },
     audit::Actor,
     error::{AppError, AppResult},
@@ -29,10 +30,32 @@ pub async fn begin_tenant(
     pool: &PgPool,
     partner_id: i64,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    // An `i64` formats as digits only: nothing here comes from the request.
+    begin_confirming(pool, partner_id, None).await
+}
+
+/// [`begin_tenant`], first confirming a remembered session in the same
+/// statement (see `accounts::remembered`).
+///
+/// The one statement comes before `begin`, in the same message: PostgreSQL
+/// runs the message's statements in one implicit transaction, and `begin`
+/// makes that transaction the explicit one, so the local role and setting
+/// last exactly as long as the transaction sqlx gets. If the confirmation
+/// fails, the statement fails before `begin` and the connection is left
+/// outside any transaction (after `begin`, it would go back to the pool
+/// inside an aborted one).
+async fn begin_confirming(
+    pool: &PgPool,
+    partner_id: i64,
+    confirm: Option<String>,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    // An `i64` formats as digits only, and the confirmation is made of
+    // numbers, a hex digest and timestamps: nothing here comes from the
+    // request.
+    let confirm = confirm.map(|c| format!("{c}, ")).unwrap_or_default();
     let begin = format!(
-        "begin; set local role portal_tenant; \
-         select set_config('portal.partner_id', '{partner_id}', true)"
+        "select {confirm}set_config('role', 'portal_tenant', true), \
+                set_config('portal.partner_id', '{partner_id}', true); \
+         begin"
     );
     crate::db::begin_with(pool, Some(begin)).await
 }
@@ -131,6 +154,39 @@ impl FromRequestParts<AppState> for Tenant {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let unconfirmed = parts
+            .extensions
+            .get::<Visitor>()
+            .and_then(|v| v.unconfirmed.clone())
+            .filter(|p| p.outcome() == Outcome::Unconfirmed);
+        let Some(pending) = unconfirmed else {
+            return Self::begin(parts, state, None).await;
+        };
+        let confirm = session::confirm_call(state, &pending);
+        match Self::begin(parts, state, Some(confirm)).await {
+            Ok(tenant) => {
+                pending.settle(Outcome::Confirmed);
+                Ok(tenant)
+            }
+            Err(TenantRefusal::Failed(AppError::Database(e))) if remembered::is_changed(&e) => {
+                // Signed out, moved, or a message waiting: read the session
+                // as if it had never been remembered, and start again.
+                session::read_again(parts, state, &pending)
+                    .await
+                    .map_err(|e| TenantRefusal::Failed(e.into()))?;
+                Self::begin(parts, state, None).await
+            }
+            Err(refusal) => Err(refusal),
+        }
+    }
+}
+
+impl Tenant {
+    async fn begin(
+        parts: &mut Parts,
+        state: &AppState,
+        confirm: Option<String>,
+    ) -> Result<Self, TenantRefusal> {
         let PartnerUser(signed_in) = PartnerUser::from_request_parts(parts, state)
             .await
             .map_err(TenantRefusal::Auth)?;
@@ -140,7 +196,7 @@ impl FromRequestParts<AppState> for Tenant {
             .as_ref()
             .map(|(id, role)| (*id, role.parse().unwrap_or(MemberRole::Member)))
             .ok_or(TenantRefusal::NoOrganization)?;
-        let tx = begin_tenant(&state.pool, partner_id)
+        let tx = begin_confirming(&state.pool, partner_id, confirm)
             .await
             .map_err(|e| TenantRefusal::Failed(e.into()))?;
         Ok(Tenant {

@@ -25,6 +25,7 @@ mod licenses;
 mod listings;
 mod namespaces;
 mod outbox;
+mod remembered_sessions;
 mod shutdown;
 mod startup;
 mod team;

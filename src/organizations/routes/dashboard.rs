@@ -14,7 +14,7 @@ use crate::{
     error::AppResult,
     issues::scorecard::{self, Scorecard},
     licenses,
-    organizations::{MemberRole, Standing, begin_tenant},
+    organizations::{MemberRole, Standing, Tenant, tenant::TenantRefusal},
     state::AppState,
     views::{Layout, Page},
 };
@@ -275,25 +275,31 @@ pub fn steps(standing: &Standing, progress: &Progress) -> Vec<Step> {
     ]
 }
 
+// The tenant is extracted first: it may read the session again, and the
+// partner user after it then sees what it read.
 async fn show(
     State(state): State<AppState>,
+    tenant: Result<Tenant, TenantRefusal>,
     PartnerUser(user): PartnerUser,
 ) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    let membership = user
-        .user()
-        .membership
-        .as_ref()
-        .map(|(id, role)| (*id, role.parse().unwrap_or(MemberRole::Member)));
-    let Some((partner_id, role)) = membership else {
-        return Ok(Page(StartPage {
-            layout: Layout::for_visitor(&user.visitor, "Welcome", "dashboard"),
-            name: user.user().name.clone(),
-        })
-        .into_response());
+    let Tenant {
+        signed_in,
+        partner_id,
+        role,
+        mut tx,
+    } = match tenant {
+        Ok(tenant) => tenant,
+        Err(TenantRefusal::NoOrganization) => {
+            return Ok(Page(StartPage {
+                layout: Layout::for_visitor(&user.visitor, "Welcome", "dashboard"),
+                name: user.user().name.clone(),
+            })
+            .into_response());
+        }
+        Err(refusal) => return Ok(refusal.into_response()),
     };
     let now = state.clock.now();
-    let mut tx = begin_tenant(&state.pool, partner_id).await?;
     let Facts {
         company,
         standing,
@@ -304,7 +310,7 @@ async fn show(
     crate::organizations::tenant::finish_reading(tx);
     let steps = steps(&standing, &progress);
     Ok(Page(DashboardPage {
-        layout: Layout::for_visitor(&user.visitor, "Dashboard", "dashboard"),
+        layout: Layout::for_visitor(&signed_in.visitor, "Dashboard", "dashboard"),
         company,
         role: role.label().to_owned(),
         application_state: standing
