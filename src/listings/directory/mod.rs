@@ -186,7 +186,7 @@ impl Directory {
     }
 }
 
-/// Brotli-compresses the feed of `snapshot` on a blocking thread, unless
+/// Compresses the feed of `snapshot` harder on a blocking thread, unless
 /// the snapshot is gone by then (replaced by a newer one and no longer
 /// served): a burst of changes does not queue a compression for each.
 fn compress_feed_later(snapshot: &Arc<Snapshot>) {
@@ -194,10 +194,10 @@ fn compress_feed_later(snapshot: &Arc<Snapshot>) {
     tokio::task::spawn_blocking(move || {
         if let Some(snapshot) = snapshot.upgrade() {
             let started = std::time::Instant::now();
-            snapshot.feed.compress_brotli();
+            snapshot.feed.compress_harder();
             tracing::debug!(
                 elapsed_ms = started.elapsed().as_millis() as u64,
-                "feed compressed with brotli"
+                "feed compressed with brotli and zopfli"
             );
         }
     });

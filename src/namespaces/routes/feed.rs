@@ -43,7 +43,7 @@ async fn feed(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Re
     // The smallest form the client takes: brotli once it is ready, gzip.
     let compressed = match feed.brotli.get() {
         Some(brotli) if takes(Coding::Brotli) => Some((brotli, "br")),
-        _ if takes(Coding::Gzip) => Some((&feed.gzip, "gzip")),
+        _ if takes(Coding::Gzip) => Some((feed.smallest_gzip(), "gzip")),
         _ => None,
     };
     let mut res = if not_modified {
