@@ -3,9 +3,9 @@
 //!
 //! A remembered session is never trusted as it stands. The request that
 //! uses it is *unconfirmed* until the database says the session is still
-//! exactly what was remembered (`session_confirm`, which compares a
-//! fingerprint of the user, their organisation and role, and the CSRF
-//! token, and checks that no message waits and no limit has passed):
+//! exactly what was remembered (`session_confirm`: the session's stamp,
+//! which triggers move whenever the user or their membership changes, is
+//! the one remembered, no message waits and no limit has passed):
 //!
 //! - a partner page confirms it in the round trip that opens its tenant
 //!   transaction ([`Unconfirmed::confirm_call`]), so nothing runs on
@@ -39,8 +39,9 @@ const MAX_ENTRIES: usize = 65_536;
 #[derive(Debug, Clone)]
 pub struct Remembered {
     pub session: Session,
-    /// `session_fingerprint(…)` as the database computed it.
-    pub fingerprint: String,
+    /// `sessions.stamp` as read; `None` when the session must not be
+    /// remembered (a message waits that this request did not take).
+    pub stamp: Option<i64>,
     pub last_seen_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
 }
@@ -54,8 +55,7 @@ impl Remembered {
             && s.user.email_verified
             && !s.user.is_staff()
             && s.user.membership.is_some()
-            && self.fingerprint.len() == 32
-            && self.fingerprint.bytes().all(|b| b.is_ascii_hexdigit())
+            && self.stamp.is_some()
     }
 
     fn fresh_at(&self, now: DateTime<Utc>) -> bool {
@@ -81,7 +81,7 @@ impl SessionCache {
         let pending = Unconfirmed {
             token_hash: token_hash.to_vec(),
             session_id: r.session.id,
-            fingerprint: r.fingerprint.clone(),
+            stamp: r.stamp?,
             outcome: AtomicU8::new(Outcome::Unconfirmed as u8),
         };
         Some((r.session.clone(), Arc::new(pending)))
@@ -127,19 +127,19 @@ pub enum Outcome {
 pub struct Unconfirmed {
     pub token_hash: Vec<u8>,
     session_id: i64,
-    fingerprint: String,
+    stamp: i64,
     outcome: AtomicU8,
 }
 
 impl Unconfirmed {
     /// The call that raises `PPS01` unless the session still stands as
     /// remembered. Sent as text in the round trip that opens a transaction:
-    /// every value in it is a number, a hex digest or a timestamp made here.
+    /// every value in it is a number or a timestamp made here.
     pub fn confirm_call(&self, now: DateTime<Utc>, idle_since: DateTime<Utc>) -> String {
         format!(
-            "session_confirm({}, '{}', '{}', '{}')",
+            "session_confirm({}, {}, '{}', '{}')",
             self.session_id,
-            self.fingerprint,
+            self.stamp,
             now.to_rfc3339_opts(SecondsFormat::Micros, true),
             idle_since.to_rfc3339_opts(SecondsFormat::Micros, true),
         )
@@ -149,8 +149,8 @@ impl Unconfirmed {
         self.session_id
     }
 
-    pub fn fingerprint(&self) -> &str {
-        &self.fingerprint
+    pub fn stamp(&self) -> i64 {
+        self.stamp
     }
 
     pub fn outcome(&self) -> Outcome {
@@ -194,7 +194,7 @@ mod tests {
                 second_factor_pending: false,
                 flash: Some("Saved.".into()),
             },
-            fingerprint: "0123456789abcdef0123456789abcdef".into(),
+            stamp: Some(4),
             last_seen_at: now,
             expires_at: now + Duration::hours(12),
         }
@@ -231,9 +231,9 @@ mod tests {
         let mut no_org = found(now);
         no_org.session.user.membership = None;
         cases.push(no_org);
-        let mut odd = found(now);
-        odd.fingerprint = "x'); drop table users; --".into();
-        cases.push(odd);
+        let mut flash_waiting = found(now);
+        flash_waiting.stamp = None;
+        cases.push(flash_waiting);
         for case in cases {
             cache.remember(b"h", case, now);
             assert!(cache.recall(b"h", now).is_none());
@@ -241,7 +241,7 @@ mod tests {
     }
 
     #[test]
-    fn the_confirmation_carries_only_numbers_digests_and_timestamps() {
+    fn the_confirmation_carries_only_numbers_and_timestamps() {
         let cache = SessionCache::default();
         let now = DateTime::parse_from_rfc3339("2026-11-24T23:47:00.5Z")
             .unwrap()
@@ -250,8 +250,7 @@ mod tests {
         let (_, pending) = cache.recall(b"h", now).unwrap();
         assert_eq!(
             pending.confirm_call(now, now - Duration::minutes(30)),
-            "session_confirm(7, '0123456789abcdef0123456789abcdef', \
-             '2026-11-24T23:47:00.500000Z', '2026-11-24T23:17:00.500000Z')"
+            "session_confirm(7, 4, '2026-11-24T23:47:00.500000Z', '2026-11-24T23:17:00.500000Z')"
         );
     }
 }

@@ -314,10 +314,7 @@ async fn find(
                   s.last_seen_at, s.expires_at,
                   u.id as user_id, u.email, u.name, u.staff_role,
                   u.email_verified_at is not null as "email_verified!",
-                  m.partner_id as "partner_id?", m.role as "member_role?",
-                  session_fingerprint(u.id, u.email, u.name, u.staff_role,
-                                      u.email_verified_at is not null,
-                                      m.partner_id, m.role, s.csrf_token) as "fingerprint!"
+                  m.partner_id as "partner_id?", m.role as "member_role?", s.stamp
              from sessions s join users u on u.id = s.user_id
              left join partner_members m on m.user_id = u.id
             where s.token_hash = $1 and u.disabled_at is null"#,
@@ -342,7 +339,7 @@ async fn find(
     // What the row says now, for remembering it: a message left waiting
     // is never remembered (the confirmation would fail on it anyway).
     let mut last_seen_at = row.last_seen_at;
-    let mut fingerprint = row.fingerprint;
+    let mut stamp = Some(row.stamp);
     if flash.is_some() {
         // Waits for the row, so the message is cleared exactly once.
         last_seen_at = last_seen_at.max(now);
@@ -355,7 +352,7 @@ async fn find(
         .execute(&state.pool)
         .await?;
     } else if row.flash.is_some() {
-        fingerprint.clear();
+        stamp = None;
     } else if now - row.last_seen_at >= TOUCH_EVERY {
         // Every request of a busy session sees the minute pass at once; one
         // of them writes and the rest go on without queueing on its row lock.
@@ -389,7 +386,7 @@ async fn find(
                 membership: row.partner_id.zip(row.member_role),
             },
         },
-        fingerprint,
+        stamp,
         last_seen_at,
         expires_at: row.expires_at,
     }))
@@ -433,7 +430,7 @@ async fn confirm(
     sqlx::query_scalar!(
         "select session_confirm($1, $2, $3, $4)",
         pending.session_id(),
-        pending.fingerprint(),
+        pending.stamp(),
         now,
         now - idle_limit(&state.config)
     )

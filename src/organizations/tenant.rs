@@ -49,8 +49,7 @@ async fn begin_confirming(
     confirm: Option<String>,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     // An `i64` formats as digits only, and the confirmation is made of
-    // numbers, a hex digest and timestamps: nothing here comes from the
-    // request.
+    // numbers and timestamps: nothing here comes from the request.
     let confirm = confirm.map(|c| format!("{c}, ")).unwrap_or_default();
     let begin = format!(
         "select {confirm}set_config('role', 'portal_tenant', true), \

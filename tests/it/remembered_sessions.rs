@@ -1,5 +1,6 @@
 //! A partner's session is remembered between requests and confirmed by the
-//! database before anything is served from it. Each test lets one request
+//! database before anything is served from it (by its stamp, which
+//! triggers move when the user or their membership changes). Each test lets one request
 //! remember the session, changes it the way another instance or a staff
 //! member would (straight in the database), and checks that the very next
 //! request sees the change.
@@ -98,6 +99,17 @@ async fn leaving_the_organisation_shows_at_once() {
         page.snippet()
     );
     agent.get("/licenses").await.assert_redirect("/dashboard");
+}
+
+#[tokio::test]
+async fn a_new_role_in_the_organisation_shows_at_once() {
+    let app = spawn_app().await;
+    let (agent, _) = remembered(&app).await;
+    assert!(agent.get("/dashboard").await.body.contains("Acme · Owner"));
+    sql(&app, "update partner_members set role = 'member'").await;
+
+    let page = agent.get("/dashboard").await;
+    assert!(page.body.contains("Acme · Member"), "{}", page.snippet());
 }
 
 #[tokio::test]
