@@ -195,29 +195,27 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
     let mut clear_cookie = false;
     let mut unconfirmed = None;
     let session = match &token_hash {
-        Some(hash) => match state.sessions.recall(hash, now).filter(|_| is_get) {
+        Some(hash) => match is_get.then(|| state.sessions.recall(hash, now)).flatten() {
             Some((session, pending)) => {
                 unconfirmed = Some(pending);
                 Some(session)
             }
-            None => {
-                let take_flash = is_get && !req.uri().path().starts_with("/static/");
-                match read(&state, hash, now, take_flash).await {
-                    Ok(Some(s)) => Some(s),
-                    Ok(None) => {
-                        clear_cookie = true;
-                        None
-                    }
-                    Err(e) => {
-                        tracing::error!(error = %e, "could not load the session");
-                        return AppError::from(e).into_response();
-                    }
+            None => match read(&state, hash, now, req.method(), req.uri().path()).await {
+                Ok(Some(s)) => Some(s),
+                Ok(None) => {
+                    clear_cookie = true;
+                    None
                 }
-            }
+                Err(e) => {
+                    tracing::error!(error = %e, "could not load the session");
+                    return AppError::from(e).into_response();
+                }
+            },
         },
         None => None,
     };
-    let uri = req.uri().clone();
+    // Only a remembered session may need the same address asked again.
+    let uri = unconfirmed.is_some().then(|| req.uri().clone());
     let anon_csrf = read_cookie(req.headers(), csrf_cookie_name(config)).map(str::to_owned);
     let visitor = Visitor {
         session,
@@ -248,7 +246,10 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
                 Ok(()) => {}
                 Err(e) if remembered::is_changed(&e) => {
                     state.sessions.forget(&pending.token_hash);
-                    let again = uri.path_and_query().map_or("/", |p| p.as_str());
+                    let again = uri
+                        .as_ref()
+                        .and_then(|u| u.path_and_query())
+                        .map_or("/", |p| p.as_str());
                     res = Redirect::to(again).into_response();
                 }
                 Err(e) => {
@@ -282,18 +283,26 @@ pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -
     res
 }
 
-/// The live session for a cookie token's hash, read from the database (and
-/// remembered for the next requests); an expired one is deleted.
+/// The live session for a cookie token's hash, read from the database for
+/// a request with `method` to `path`; an expired one is deleted. A page
+/// (a GET, not a static file) takes the message waiting for it, and a GET
+/// leaves the session remembered for the next requests (a form post is
+/// followed by a fresh read anyway).
 async fn read(
     state: &AppState,
     token_hash: &[u8],
     now: DateTime<Utc>,
-    take_flash: bool,
+    method: &Method,
+    path: &str,
 ) -> Result<Option<Session>, sqlx::Error> {
+    let is_get = *method == Method::GET;
+    let take_flash = is_get && !path.starts_with("/static/");
     let found = find(state, token_hash, now, take_flash).await?;
     Ok(found.map(|found| {
         let session = found.session.clone();
-        state.sessions.remember(token_hash, found, now);
+        if is_get {
+            state.sessions.remember(token_hash, found, now);
+        }
         session
     }))
 }
@@ -457,7 +466,14 @@ pub async fn read_again(
 ) -> Result<(), sqlx::Error> {
     state.sessions.forget(&pending.token_hash);
     let now = state.clock.now();
-    let session = read(state, &pending.token_hash, now, parts.method == Method::GET).await?;
+    let session = read(
+        state,
+        &pending.token_hash,
+        now,
+        &parts.method,
+        parts.uri.path(),
+    )
+    .await?;
     pending.settle(if session.is_some() {
         Outcome::Confirmed
     } else {

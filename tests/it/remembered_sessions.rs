@@ -167,3 +167,25 @@ async fn a_remembered_session_still_ends_after_30_idle_minutes() {
         .await
         .assert_redirect("/login?next=%2Flicenses");
 }
+
+#[tokio::test]
+async fn a_static_file_does_not_take_a_message_meant_for_a_page() {
+    let app = spawn_app().await;
+    let (agent, _) = remembered(&app).await;
+    sql(
+        &app,
+        "update sessions set flash = 'Left by another instance'",
+    )
+    .await;
+
+    // The remembered copy fails its confirmation on the waiting message and
+    // the session is read again: a stylesheet must leave the message alone.
+    let css = partner_portal::http::asset_url("app.css");
+    assert_eq!(agent.get(css).await.status, StatusCode::OK);
+    let page = agent.get("/licenses").await;
+    assert!(
+        page.body.contains("Left by another instance"),
+        "{}",
+        page.snippet()
+    );
+}
