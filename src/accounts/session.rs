@@ -407,12 +407,7 @@ async fn find(
 /// exactly what a fresh read gives.
 pub async fn confirm_first(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let (mut parts, body) = req.into_parts();
-    let pending = parts
-        .extensions
-        .get::<Visitor>()
-        .and_then(|v| v.unconfirmed.clone())
-        .filter(|p| p.outcome() == Outcome::Unconfirmed);
-    if let Some(pending) = pending {
+    if let Some(pending) = unconfirmed(&parts) {
         let checked = match confirm(&state, &pending, state.clock.now()).await {
             Ok(()) => {
                 pending.settle(Outcome::Confirmed);
@@ -427,6 +422,16 @@ pub async fn confirm_first(State(state): State<AppState>, req: Request, next: Ne
         }
     }
     next.run(Request::from_parts(parts, body)).await
+}
+
+/// The remembered session of this request that nothing has confirmed (or
+/// read again) yet.
+pub fn unconfirmed(parts: &Parts) -> Option<Arc<Unconfirmed>> {
+    parts
+        .extensions
+        .get::<Visitor>()
+        .and_then(|v| v.unconfirmed.clone())
+        .filter(|p| p.outcome() == Outcome::Unconfirmed)
 }
 
 /// Asks the database whether a remembered session still stands; `PPS01`

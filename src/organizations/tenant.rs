@@ -16,7 +16,7 @@ use crate::{
     accounts::{
         guard::{PartnerUser, Refusal, SignedIn},
         remembered::{self, Outcome},
-        session::{self, Visitor},
+        session,
     },
     audit::Actor,
     error::{AppError, AppResult},
@@ -153,12 +153,7 @@ impl FromRequestParts<AppState> for Tenant {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let unconfirmed = parts
-            .extensions
-            .get::<Visitor>()
-            .and_then(|v| v.unconfirmed.clone())
-            .filter(|p| p.outcome() == Outcome::Unconfirmed);
-        let Some(pending) = unconfirmed else {
+        let Some(pending) = session::unconfirmed(parts) else {
             return Self::begin(parts, state, None).await;
         };
         let confirm = session::confirm_call(state, &pending);
