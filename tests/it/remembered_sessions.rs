@@ -113,6 +113,54 @@ async fn a_new_role_in_the_organisation_shows_at_once() {
 }
 
 #[tokio::test]
+async fn moved_to_another_organisation_the_next_page_is_of_the_new_one() {
+    let app = spawn_app().await;
+    let (agent, _) = remembered(&app).await;
+    let (_, beta) = fixtures::organisation(&app, "Beta Labs", "bob@beta.test").await;
+    sqlx::query(
+        "update partner_members set partner_id = $1, role = 'member'
+          where user_id = (select id from users where email = 'ada@acme.test')",
+    )
+    .bind(beta)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+
+    // The tenant comes from the session as it stands now, never from the
+    // remembered copy.
+    let page = agent.get("/dashboard").await;
+    assert!(
+        page.body.contains("Beta Labs · Member"),
+        "{}",
+        page.snippet()
+    );
+    // (Ada's own name, "Owner of Acme", stays in the navigation.)
+    assert!(!page.body.contains("Acme · "), "{}", page.snippet());
+}
+
+#[tokio::test]
+async fn a_remembered_session_still_ends_12_hours_after_sign_in() {
+    let app = spawn_app().await;
+    let (agent, _) = remembered(&app).await;
+
+    for _ in 0..35 {
+        app.clock.advance(Duration::minutes(20));
+        assert_eq!(agent.get("/licenses").await.status, StatusCode::OK);
+    }
+    // 11 h 59 min 30 s: touched and remembered again, less than a minute
+    // before the absolute limit.
+    app.clock
+        .advance(Duration::minutes(19) + Duration::seconds(30));
+    assert_eq!(agent.get("/licenses").await.status, StatusCode::OK);
+    app.clock.advance(Duration::seconds(40));
+
+    agent
+        .get("/licenses")
+        .await
+        .assert_redirect("/login?next=%2Flicenses");
+}
+
+#[tokio::test]
 async fn a_renamed_user_sees_the_new_name_at_once() {
     let app = spawn_app().await;
     let (agent, _) = remembered(&app).await;
