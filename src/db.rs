@@ -42,15 +42,55 @@ pub fn connect_options(config: &Config) -> Result<PgConnectOptions, DbError> {
 pub async fn prepare(config: &Config) -> Result<PgPool, DbError> {
     let options = connect_options(config)?;
     ensure_database_exists(&options).await?;
-    let pool = PgPoolOptions::new()
-        .max_connections(16)
-        .min_connections(1)
-        .acquire_timeout(Duration::from_secs(5))
+    let pool = pool_options()
         .connect_with(options.clone())
         .await
         .map_err(|e| unreachable(&options, e))?;
     migrate(&pool).await?;
     Ok(pool)
+}
+
+tokio::task_local! {
+    /// Set while a transaction begins: its opening statement is the test
+    /// that the connection is alive, so the pool does not ping first.
+    static OPENING_TRANSACTION: ();
+}
+
+/// The pool every part of the portal shares.
+///
+/// sqlx pings an idle connection before handing it out, one round trip
+/// before the first statement. A transaction does without it: [`begin_with`]
+/// sends its opening statement unpinged and, should the connection turn out
+/// to be gone, begins once more on a pinged one. Everything else (single
+/// statements, `/readyz`) is pinged as before, since nothing retries it.
+pub fn pool_options() -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(16)
+        .min_connections(1)
+        .acquire_timeout(Duration::from_secs(5))
+        .test_before_acquire(false)
+        .before_acquire(|conn, _meta| {
+            Box::pin(async move {
+                if OPENING_TRANSACTION.try_with(|_| ()).is_err() {
+                    conn.ping().await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
+/// Whether `e` says the connection itself is gone (closed, reset, or the
+/// server ended the session), rather than anything about the statement.
+fn is_connection_lost(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) => true,
+        // Class 08: connection exception; 57P01–57P03: the server is shutting
+        // down or ended this session.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+        _ => false,
+    }
 }
 
 /// Begins a transaction that a dropped request cannot leave half-begun.
@@ -79,9 +119,22 @@ pub async fn begin_with(
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let pool = pool.clone();
     tokio::spawn(async move {
-        match statement {
-            Some(statement) => pool.begin_with(statement).await,
-            None => pool.begin().await,
+        let open = |statement: Option<String>| {
+            let pool = pool.clone();
+            async move {
+                match statement {
+                    Some(statement) => pool.begin_with(statement).await,
+                    None => pool.begin().await,
+                }
+            }
+        };
+        // Unpinged (see `pool_options`): the opening statement finds out.
+        match OPENING_TRANSACTION.scope((), open(statement.clone())).await {
+            Err(e) if is_connection_lost(&e) => {
+                tracing::info!(error = %e, "a pooled connection was gone; beginning on another");
+                open(statement).await
+            }
+            begun => begun,
         }
     })
     .await

@@ -5,7 +5,7 @@
 //! list of tables comes from the catalog, so a new tenant table is covered
 //! the day it is added.
 
-use sqlx::{PgPool, Postgres, Row, Transaction};
+use sqlx::{Connection, PgPool, Postgres, Row, Transaction};
 
 use crate::{fixtures, helpers::spawn_app};
 
@@ -250,5 +250,44 @@ async fn a_request_dropped_while_its_transaction_begins_leaves_the_connection_cl
             !in_transaction,
             "round {round}: a transaction stayed open on the connection"
         );
+    }
+}
+
+/// A transaction begins on a pooled connection without pinging it first
+/// (`db::pool_options`). When the database has ended every pooled
+/// connection (a restart, a failover, an administrator), the opening
+/// statement finds out, the transaction begins once more on a connection
+/// that answers, and the person sees their page, not an error.
+#[tokio::test]
+async fn pages_are_served_after_the_database_ends_every_pooled_connection() {
+    let app = spawn_app().await;
+    let (agent, _) = fixtures::organisation(&app, "Acme Corp", "ada@acme.test").await;
+    let mut admin = sqlx::PgConnection::connect(&app.db.url).await.unwrap();
+    for round in 0..3 {
+        // Several idle connections, all of which the database then ends.
+        let held: Vec<_> = futures_util::future::join_all((0..4).map(|_| app.pool.acquire())).await;
+        drop(held);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // Remembered: the next partner page's first statement is its `begin`.
+        assert_eq!(agent.get("/licenses").await.status, reqwest::StatusCode::OK);
+        let ended: i64 = sqlx::query_scalar(
+            "select count(*) filter (where pg_terminate_backend(pid, 5000))
+               from pg_stat_activity
+              where datname = current_database() and application_name = 'partner-portal'",
+        )
+        .fetch_one(&mut admin)
+        .await
+        .unwrap();
+        assert!(ended >= 4, "round {round}: {ended} connections ended");
+
+        for page in ["/licenses", "/dashboard", "/issues", "/readyz"] {
+            let response = agent.get(page).await;
+            assert_eq!(
+                response.status,
+                reqwest::StatusCode::OK,
+                "round {round}, {page}: {}",
+                response.snippet()
+            );
+        }
     }
 }
