@@ -269,7 +269,7 @@ const STAFF_SELECT: &str = "select i.id, i.title, i.iid, i.project_path, i.sever
                 i.created_at, p.company_name as company
            from issues i left join partners p on p.id = i.partner_id
           where ($1::bigint is null or i.partner_id = $1)
-            and ($2::text is null or p.company_name ilike $2)
+            and ($2::text is null or p.company_name_folded like lower($2))
             and ($3::smallint is null or ($3 = 0 and i.severity is null and i.deadline_at is null) or ($3 <> 0 and i.severity = $3))
             and ($4::text is null
                  or ($4 = 'open' and i.state = 'open')

@@ -337,6 +337,11 @@ async fn the_staff_list_filters_by_partner_severity_state_and_overdue() {
         by_name.contains("value=\"acme c\""),
         "the field keeps what was typed"
     );
+    let shouted = staff.get("/admin/issues?partner=ACME+C").await.body;
+    assert!(
+        shows(&shouted, ids[0]) && !shows(&shouted, ids[2]),
+        "any case in what is typed, too"
+    );
     let wildcard = staff.get("/admin/issues?partner=%25").await.body;
     assert!(
         !shows(&wildcard, ids[0]),
