@@ -291,3 +291,29 @@ async fn pages_are_served_after_the_database_ends_every_pooled_connection() {
         }
     }
 }
+
+/// A tenant transaction plans its statements once (generic plans: row-level
+/// security confines each to one organisation), and the setting ends with
+/// the transaction, so the staff lists, planned for each request's filters,
+/// never run with it on a connection a partner page used before.
+#[tokio::test]
+async fn tenant_transactions_use_generic_plans_and_leave_the_setting_behind() {
+    let app = spawn_app().await;
+    let (_ada, acme) = fixtures::organisation(&app, "Acme Corp", "ada@acme.test").await;
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&app.db.url)
+        .await
+        .unwrap();
+    let mode = "select current_setting('plan_cache_mode')";
+
+    let mut tx = partner_portal::organizations::begin_tenant(&pool, acme)
+        .await
+        .unwrap();
+    let inside: String = sqlx::query_scalar(mode).fetch_one(&mut *tx).await.unwrap();
+    assert_eq!(inside, "force_generic_plan");
+    tx.commit().await.unwrap();
+
+    let after: String = sqlx::query_scalar(mode).fetch_one(&pool).await.unwrap();
+    assert_eq!(after, "auto", "the same connection, after the transaction");
+}
