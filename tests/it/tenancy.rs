@@ -205,6 +205,17 @@ async fn row_level_security_holds_on_its_own() {
     assert_eq!(joined, 0);
 }
 
+/// A pool of one connection, handed over unpinged at the first poll: every
+/// statement of a test runs on the same server session.
+async fn one_connection(url: &str) -> PgPool {
+    sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .test_before_acquire(false)
+        .connect(url)
+        .await
+        .unwrap()
+}
+
 /// A request dropped while its transaction begins (its client went away)
 /// leaves the pooled connection as it found it: outside any transaction and
 /// not running as the tenant role. Before the guard it came back inside a
@@ -214,13 +225,7 @@ async fn row_level_security_holds_on_its_own() {
 async fn a_request_dropped_while_its_transaction_begins_leaves_the_connection_clean() {
     let app = spawn_app().await;
     let (_ada, acme) = fixtures::organisation(&app, "Acme Corp", "ada@acme.test").await;
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        // The idle connection is handed over at the first poll.
-        .test_before_acquire(false)
-        .connect(&app.db.url)
-        .await
-        .unwrap();
+    let pool = one_connection(&app.db.url).await;
     for round in 0..20 {
         // Polled once, so the statements go out, then dropped as axum drops
         // the future of a request whose client went away.
@@ -300,11 +305,7 @@ async fn pages_are_served_after_the_database_ends_every_pooled_connection() {
 async fn tenant_transactions_use_generic_plans_and_leave_the_setting_behind() {
     let app = spawn_app().await;
     let (_ada, acme) = fixtures::organisation(&app, "Acme Corp", "ada@acme.test").await;
-    let pool = sqlx::postgres::PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&app.db.url)
-        .await
-        .unwrap();
+    let pool = one_connection(&app.db.url).await;
     let mode = "select current_setting('plan_cache_mode')";
 
     let mut tx = partner_portal::organizations::begin_tenant(&pool, acme)
@@ -316,4 +317,33 @@ async fn tenant_transactions_use_generic_plans_and_leave_the_setting_behind() {
 
     let after: String = sqlx::query_scalar(mode).fetch_one(&pool).await.unwrap();
     assert_eq!(after, "auto", "the same connection, after the transaction");
+}
+
+/// Generic plans are made once per connection and reused by every tenant
+/// transaction on it, whatever its organisation: the organisation is read
+/// when the plan runs, never built into it, so two organisations taking
+/// turns on one connection each see their own rows only.
+#[tokio::test]
+async fn organisations_taking_turns_on_one_connection_see_only_their_own_rows() {
+    let app = spawn_app().await;
+    let (_ada, acme) = fixtures::organisation(&app, "Acme Corp", "ada@acme.test").await;
+    let (_bob, beta) = fixtures::organisation(&app, "Beta Labs", "bob@beta.test").await;
+    let pool = one_connection(&app.db.url).await;
+    // One prepared statement with a parameter, the shape every page uses.
+    let names = "select company_name from partners where company_name <> $1";
+
+    for round in 0..6 {
+        for (partner_id, company) in [(acme, "Acme Corp"), (beta, "Beta Labs")] {
+            let mut tx = partner_portal::organizations::begin_tenant(&pool, partner_id)
+                .await
+                .unwrap();
+            let seen: Vec<String> = sqlx::query_scalar(names)
+                .bind("")
+                .fetch_all(&mut *tx)
+                .await
+                .unwrap();
+            assert_eq!(seen, [company], "round {round}");
+            tx.commit().await.unwrap();
+        }
+    }
 }
