@@ -41,7 +41,7 @@ async fn feed(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Re
             .any(|v| accepts(v, coding))
     };
     // The smallest form the client takes: brotli once it is ready, gzip.
-    let compressed = match feed.brotli.get() {
+    let compressed = match feed.brotli() {
         Some(brotli) if takes(Coding::Brotli) => Some((brotli, "br")),
         _ if takes(Coding::Gzip) => Some((feed.smallest_gzip(), "gzip")),
         _ => None,
