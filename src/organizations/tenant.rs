@@ -127,7 +127,7 @@ impl Tenant {
 pub enum TenantRefusal {
     Auth(Refusal),
     /// Signed in, but not (yet) in any organisation.
-    NoOrganization,
+    NoOrganization(Box<SignedIn>),
     Failed(AppError),
 }
 
@@ -135,7 +135,7 @@ impl IntoResponse for TenantRefusal {
     fn into_response(self) -> Response {
         match self {
             TenantRefusal::Auth(r) => r.into_response(),
-            TenantRefusal::NoOrganization => Redirect::to("/dashboard").into_response(),
+            TenantRefusal::NoOrganization(_) => Redirect::to("/dashboard").into_response(),
             TenantRefusal::Failed(e) => e.into_response(),
         }
     }
@@ -193,12 +193,14 @@ impl Tenant {
         let PartnerUser(signed_in) = PartnerUser::from_request_parts(parts, state)
             .await
             .map_err(TenantRefusal::Auth)?;
-        let (partner_id, role) = signed_in
+        let Some((partner_id, role)) = signed_in
             .user()
             .membership
             .as_ref()
             .map(|(id, role)| (*id, role.parse().unwrap_or(MemberRole::Member)))
-            .ok_or(TenantRefusal::NoOrganization)?;
+        else {
+            return Err(TenantRefusal::NoOrganization(Box::new(signed_in)));
+        };
         let tx = begin_confirming(&state.pool, partner_id, confirm)
             .await
             .map_err(|e| TenantRefusal::Failed(e.into()))?;

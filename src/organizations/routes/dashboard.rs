@@ -9,7 +9,6 @@ use sqlx::PgConnection;
 use chrono::{DateTime, Utc};
 
 use crate::{
-    accounts::guard::PartnerUser,
     applications::state::ApplicationState,
     error::AppResult,
     issues::scorecard::{self, Scorecard},
@@ -275,12 +274,9 @@ pub fn steps(standing: &Standing, progress: &Progress) -> Vec<Step> {
     ]
 }
 
-// The tenant is extracted first: it may read the session again, and the
-// partner user after it then sees what it read.
 async fn show(
     State(state): State<AppState>,
     tenant: Result<Tenant, TenantRefusal>,
-    PartnerUser(user): PartnerUser,
 ) -> AppResult<axum::response::Response> {
     use axum::response::IntoResponse;
     let Tenant {
@@ -290,7 +286,7 @@ async fn show(
         mut tx,
     } = match tenant {
         Ok(tenant) => tenant,
-        Err(TenantRefusal::NoOrganization) => {
+        Err(TenantRefusal::NoOrganization(user)) => {
             return Ok(Page(StartPage {
                 layout: Layout::for_visitor(&user.visitor, "Welcome", "dashboard"),
                 name: user.user().name.clone(),
