@@ -109,36 +109,41 @@ pub async fn begin(pool: &PgPool) -> Result<Transaction<'static, Postgres>, sqlx
 }
 
 /// [`begin`] with a statement of its own that opens the transaction
-/// (`begin; set local …`), sent in the same round trip.
-// The one place the pool's own `begin` is called (clippy.toml refuses it
-// elsewhere).
-#[allow(clippy::disallowed_methods)]
+/// (`select set_config(…, true); begin`), sent in the same round trip.
 pub async fn begin_with(
     pool: &PgPool,
     statement: Option<String>,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let pool = pool.clone();
     tokio::spawn(async move {
-        let open = |statement: Option<String>| {
-            let pool = pool.clone();
-            async move {
-                match statement {
-                    Some(statement) => pool.begin_with(statement).await,
-                    None => pool.begin().await,
-                }
-            }
-        };
         // Unpinged (see `pool_options`): the opening statement finds out.
-        match OPENING_TRANSACTION.scope((), open(statement.clone())).await {
+        match OPENING_TRANSACTION
+            .scope((), open(&pool, statement.clone()))
+            .await
+        {
             Err(e) if is_connection_lost(&e) => {
                 tracing::info!(error = %e, "a pooled connection was gone; beginning on another");
-                open(statement).await
+                open(&pool, statement).await
             }
             begun => begun,
         }
     })
     .await
     .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
+}
+
+/// Takes a connection from the pool and begins on it.
+// The one place the pool's own `begin` is called (clippy.toml refuses it
+// elsewhere).
+#[allow(clippy::disallowed_methods)]
+async fn open(
+    pool: &PgPool,
+    statement: Option<String>,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    match statement {
+        Some(statement) => pool.begin_with(statement).await,
+        None => pool.begin().await,
+    }
 }
 
 /// Applies every embedded migration that has not run yet.
