@@ -26,14 +26,6 @@ use crate::{
 /// Begins a transaction confined to `partner_id`, in one round trip: the
 /// role and the setting are local to the transaction, so they end with it
 /// and a pooled connection never carries them to another request.
-///
-/// Its statements use generic plans from their first run. Row-level
-/// security confines each one to a single organisation, so one plan fits
-/// every partner, and PostgreSQL's default of planning a prepared statement
-/// five times per connection before settling made the first seconds after
-/// start slow (the dashboard's p99 at 64 connections: 43–57 ms against
-/// 29–30 ms). Staff lists, planned for each request's filters, are outside
-/// these transactions and keep the default.
 pub async fn begin_tenant(
     pool: &PgPool,
     partner_id: i64,
@@ -51,6 +43,14 @@ pub async fn begin_tenant(
 /// fails, the statement fails before `begin` and the connection is left
 /// outside any transaction (after `begin`, it would go back to the pool
 /// inside an aborted one).
+///
+/// The transaction's statements use generic plans from their first run.
+/// Row-level security confines each one to a single organisation, read when
+/// the plan runs, so one plan fits every partner; PostgreSQL's default
+/// plans a prepared statement five times on each connection before it
+/// settles, which made the first seconds under load slow. Staff lists,
+/// planned for each request's filters, are outside these transactions and
+/// keep the default.
 async fn begin_confirming(
     pool: &PgPool,
     partner_id: i64,
