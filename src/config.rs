@@ -68,6 +68,9 @@ pub struct Config {
     pub session_absolute_timeout: Duration,
     /// Hosts where partners may register namespaces, lowercase, never empty.
     pub namespace_hosts: Vec<String>,
+    /// Connections this instance keeps to PostgreSQL at most, the three
+    /// that wait for notifications included.
+    pub db_pool_size: u32,
 }
 
 impl Config {
@@ -148,6 +151,10 @@ impl Config {
         };
 
         let namespace_hosts = parse_namespace_hosts(get("PORTAL_NAMESPACE_HOSTS").as_deref())?;
+        // Three connections wait for notifications for as long as the
+        // portal runs; below six, requests and background work would queue
+        // for the rest.
+        let db_pool_size = parse_number(&get, "PORTAL_DB_POOL_SIZE", 16, 6, 500)? as u32;
 
         Ok(Config {
             database_url: SecretString::from(database_url),
@@ -166,6 +173,7 @@ impl Config {
             session_idle_timeout,
             session_absolute_timeout,
             namespace_hosts,
+            db_pool_size,
         })
     }
 
@@ -348,6 +356,22 @@ mod tests {
         );
         assert!(!c.is_https());
         assert_eq!(c.namespace_hosts, ["gitlab.com"]);
+        assert_eq!(c.db_pool_size, 16);
+    }
+
+    #[test]
+    fn the_pool_size_is_set_within_what_the_portal_needs() {
+        assert_eq!(
+            config(&[("PORTAL_DB_POOL_SIZE", " 8 ")])
+                .unwrap()
+                .db_pool_size,
+            8
+        );
+        for bad in ["5", "501", "many", "-1"] {
+            let err = config(&[("PORTAL_DB_POOL_SIZE", bad)]).unwrap_err();
+            assert_eq!(err.var, "PORTAL_DB_POOL_SIZE", "{bad}");
+            assert!(err.to_string().contains("from 6 to 500"), "{err}");
+        }
     }
 
     #[test]

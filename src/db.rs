@@ -42,7 +42,7 @@ pub fn connect_options(config: &Config) -> Result<PgConnectOptions, DbError> {
 pub async fn prepare(config: &Config) -> Result<PgPool, DbError> {
     let options = connect_options(config)?;
     ensure_database_exists(&options).await?;
-    let pool = pool_options()
+    let pool = pool_options(config.db_pool_size)
         .connect_with(options.clone())
         .await
         .map_err(|e| unreachable(&options, e))?;
@@ -63,9 +63,13 @@ tokio::task_local! {
 /// sends its opening statement unpinged and, should the connection turn out
 /// to be gone, begins once more on a pinged one. Everything else (single
 /// statements, `/readyz`) is pinged as before, since nothing retries it.
-pub fn pool_options() -> PgPoolOptions {
+///
+/// `size` (`PORTAL_DB_POOL_SIZE`) counts every connection of the instance,
+/// the three `LISTEN` ones included: what PostgreSQL's `max_connections`
+/// must make room for, instance by instance.
+pub fn pool_options(size: u32) -> PgPoolOptions {
     PgPoolOptions::new()
-        .max_connections(16)
+        .max_connections(size)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(5))
         .test_before_acquire(false)

@@ -6,7 +6,7 @@ use std::process::Output;
 use partner_portal::startup::Application;
 use sqlx::{Connection, PgConnection};
 
-use crate::helpers::{TestDb, test_config};
+use crate::helpers::{Spawn, TestDb, spawn_app_with, test_config};
 
 #[tokio::test]
 async fn a_missing_database_is_created_and_migrated() {
@@ -72,6 +72,7 @@ fn each_bad_configuration_value_gives_one_clear_line() {
         ("PORTAL_SMTP_URL", "smtp//mail"),
         ("PORTAL_MAIL_FROM", "nobody"),
         ("PORTAL_SCHEDULER_INTERVAL_SECS", "-5"),
+        ("PORTAL_DB_POOL_SIZE", "2"),
     ] {
         let out = run_portal(&[(var, value)]);
         assert_one_line_error(&out, var);
@@ -102,4 +103,41 @@ async fn a_port_in_use_is_named_in_one_line() {
         .unwrap();
     assert_one_line_error(&out, "PORTAL_ADDR");
     assert!(String::from_utf8_lossy(&out.stderr).contains(&addr));
+}
+
+/// `PORTAL_DB_POOL_SIZE` is every connection an instance opens, the ones
+/// waiting for notifications included, however many requests arrive at
+/// once: what an operator sizes PostgreSQL's `max_connections` by.
+#[tokio::test]
+async fn an_instance_opens_no_more_connections_than_its_pool_size() {
+    let app = spawn_app_with(Spawn {
+        overrides: &[("PORTAL_DB_POOL_SIZE", "6")],
+        background_tasks: true,
+        ..Spawn::default()
+    })
+    .await;
+    let mut watcher = PgConnection::connect(&app.db.url).await.unwrap();
+    let portal_connections = "select count(*) from pg_stat_activity
+                               where datname = current_database() and application_name = 'partner-portal'";
+
+    let mut most = 0;
+    for _ in 0..5 {
+        let pages = (0..40).map(|_| app.get("/readyz"));
+        let (answers, open) = tokio::join!(futures_util::future::join_all(pages), async {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            sqlx::query_scalar::<_, i64>(portal_connections)
+                .fetch_one(&mut watcher)
+                .await
+                .unwrap()
+        });
+        assert!(answers.iter().all(|r| r.status() == 200));
+        most = most.max(open);
+    }
+    let open: i64 = sqlx::query_scalar(portal_connections)
+        .fetch_one(&mut watcher)
+        .await
+        .unwrap();
+    most = most.max(open);
+    assert!(most <= 6, "{most} connections open");
+    assert!(most > 3, "the three listeners and some requests: {most}");
 }
