@@ -41,11 +41,11 @@ pub async fn find_partners(
     let id = input.trim_start_matches('#').parse::<i64>().ok();
     sqlx::query_as!(
         PartnerMatch,
-        r#"select p.id, p.company_name, lower(p.company_name) = lower($3) as "exact!"
+        r#"select p.id, p.company_name, p.company_name_folded = lower($3) as "exact!"
              from partners p left join applications a on a.partner_id = p.id
             where (not $4 or a.state = 'approved')
-              and (p.id = $1 or ($1 is null and p.company_name ilike $2))
-            order by 3 desc, lower(p.company_name), p.id
+              and (p.id = $1 or ($1 is null and p.company_name_folded like lower($2)))
+            order by 3 desc, p.company_name_folded, p.id
             limit $5"#,
         id,
         contains_pattern(input),

@@ -77,7 +77,7 @@ pub async fn per_partner(
              from issues i join partners p on p.id = i.partner_id
             where i.state = 'open' or i.resolved_at >= $2 or i.deadline_at >= $2
             group by p.id, p.company_name
-            order by 7 desc, 4 desc, lower(p.company_name)
+            order by 7 desc, 4 desc, p.company_name_folded
             limit $3 offset $4"#,
         now,
         since,

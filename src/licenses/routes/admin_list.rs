@@ -146,9 +146,9 @@ pub(super) async fn active(
             where l.state = 'active' and l.expires_at > $1
               and ($2::text is null or l.product = $2)
               and ($3::timestamptz is null or l.expires_at <= $3)
-              and ($4::text is null or strpos(lower(p.company_name), lower($4)) > 0)
+              and ($4::text is null or strpos(p.company_name_folded, lower($4)) > 0)
             order by case when $7 = 'newest' then l.issued_at end desc,
-                     case when $7 = 'partner' then lower(p.company_name) end,
+                     case when $7 = 'partner' then p.company_name_folded end,
                      case when $7 = 'users' then l.users end desc,
                      l.expires_at, l.id
             limit $5 offset $6"#,
@@ -193,7 +193,7 @@ async fn active_total(conn: &mut PgConnection, now: DateTime<Utc>, p: &Parsed) -
             where l.state = 'active' and l.expires_at > $1
               and ($2::text is null or l.product = $2)
               and ($3::timestamptz is null or l.expires_at <= $3)
-              and ($4::text is null or strpos(lower(p.company_name), lower($4)) > 0)"#,
+              and ($4::text is null or strpos(p.company_name_folded, lower($4)) > 0)"#,
         now,
         p.product.map(Product::as_str),
         until,

@@ -96,7 +96,7 @@ async fn search(
              join partners p on p.id = v.partner_id
              join listings l on l.partner_id = v.partner_id and l.id = v.listing_id
             where $1::text is null or v.state = $1
-            order by case when $4 = 'partner' then lower(p.company_name) end,
+            order by case when $4 = 'partner' then p.company_name_folded end,
                      case when $4 = 'newest' then v.submitted_at end desc,
                      v.state <> 'submitted',
                      case when v.state = 'submitted' then v.submitted_at end asc,

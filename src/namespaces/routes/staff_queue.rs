@@ -91,7 +91,7 @@ async fn search(
         r#"select n.id, n.url, n.state, n.created_at, p.company_name
              from namespaces n join partners p on p.id = n.partner_id
             where $1::text is null or n.state = $1
-            order by case when $4 = 'partner' then lower(p.company_name) end,
+            order by case when $4 = 'partner' then p.company_name_folded end,
                      case when $4 = 'newest' then n.created_at end desc,
                      n.state <> 'pending',
                      case when n.state = 'pending' then n.created_at end asc,

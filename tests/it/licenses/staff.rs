@@ -230,6 +230,9 @@ async fn staff_list_active_licenses_with_filters_and_export_them() {
     );
     let acme_only = staff.get("/admin/licenses?partner=acme").await;
     assert!(acme_only.body.contains("Active licenses (2)"));
+    // Any case, as typed.
+    let shouted = staff.get("/admin/licenses?partner=ACME%20c").await;
+    assert!(shouted.body.contains("Active licenses (2)"));
     let bad = staff.get("/admin/licenses?expiring=soon").await;
     assert!(bad.body.contains("Enter a number of days from 0 to 3650."));
 
