@@ -349,8 +349,8 @@ mod tests {
         );
         assert_eq!(event.state, TrackerState::Opened);
         assert_eq!(event.action, IssueAction::Open);
-        assert_eq!(event.created_at, at(2026, 11, 8, 10, 15, 0));
-        assert_eq!(event.updated_at, at(2026, 11, 8, 10, 15, 0));
+        assert_eq!(event.created_at, at(2019, 11, 8, 10, 15, 0));
+        assert_eq!(event.updated_at, at(2019, 11, 8, 10, 15, 0));
         assert_eq!(event.closed_at, None);
         assert_eq!(
             event.labels,
@@ -380,8 +380,8 @@ mod tests {
         assert_eq!(event.severity, Some(Severity::S3));
         assert_eq!(event.previous_severity, Some(None));
         assert!(event.adds_severity());
-        assert_eq!(event.created_at, at(2026, 11, 9, 8, 2, 41));
-        assert_eq!(event.updated_at, at(2026, 11, 12, 14, 30, 5));
+        assert_eq!(event.created_at, at(2019, 11, 9, 8, 2, 41));
+        assert_eq!(event.updated_at, at(2019, 11, 12, 14, 30, 5));
     }
 
     #[test]
@@ -398,8 +398,8 @@ mod tests {
         let event = issue(CLOSE);
         assert_eq!(event.action, IssueAction::Close);
         assert_eq!(event.state, TrackerState::Closed);
-        assert_eq!(event.closed_at, Some(at(2026, 11, 20, 11, 0, 0)));
-        assert_eq!(event.resolved_at(), Some(at(2026, 11, 20, 11, 0, 0)));
+        assert_eq!(event.closed_at, Some(at(2019, 11, 20, 11, 0, 0)));
+        assert_eq!(event.resolved_at(), Some(at(2019, 11, 20, 11, 0, 0)));
         assert_eq!(event.previous_severity, None, "labels did not change");
         assert_eq!(event.severity, Some(Severity::S2));
     }
@@ -421,7 +421,7 @@ mod tests {
         assert_eq!(event.state, TrackerState::Opened);
         assert_eq!(event.closed_at, None);
         assert_eq!(event.resolved_at(), None);
-        assert_eq!(event.updated_at, at(2026, 11, 22, 9, 30, 0));
+        assert_eq!(event.updated_at, at(2019, 11, 22, 9, 30, 0));
     }
 
     #[test]
@@ -431,7 +431,7 @@ mod tests {
         assert_eq!(event.severity, Some(Severity::S1));
         assert_eq!(
             event.created_at,
-            at(2026, 11, 10, 21, 4, 33) + chrono::Duration::milliseconds(512)
+            at(2019, 11, 10, 21, 4, 33) + chrono::Duration::milliseconds(512)
         );
     }
 

@@ -60,7 +60,9 @@ async fn the_feed_parses_and_holds_only_the_organisations_deadlines() {
     assert!(uids[0].starts_with(&format!("issue-{mine}@")));
     assert!(!ics.contains(&format!("issue-{theirs}@")));
     assert!(ics.contains("Runner registration fails"));
-    assert!(ics.contains("DTSTART:20261208T101500Z"), "{ics}");
+    let due = recorded(2019, 11, 8, 10, 15, 0) + chrono::Duration::days(30);
+    let start = format!("DTSTART:{}", due.format("%Y%m%dT%H%M%SZ"));
+    assert!(ics.contains(&start), "{start} in {ics}");
 }
 
 #[tokio::test]

@@ -1,12 +1,13 @@
 //! Severity labels, the clock start of §6 and deadline recomputation.
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{Duration, Utc};
 use serde_json::json;
 
 use super::support::*;
 
+/// A November time of the recorded fixtures, as replayed today.
 fn at(d: u32, h: u32, mi: u32, s: u32) -> chrono::DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, d, h, mi, s).unwrap()
+    recorded(2019, 11, d, h, mi, s)
 }
 
 #[tokio::test]

@@ -1,7 +1,9 @@
 //! What the issue tests share: an app with a webhook secret, real fixture
 //! payloads edited per test, deliveries, verified namespaces.
 
-use chrono::{DateTime, Duration, Utc};
+use std::sync::OnceLock;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
 use partner_portal::issues;
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -18,13 +20,64 @@ pub async fn spawn() -> TestApp {
     .await
 }
 
-/// A payload exactly as the platform sent it (`tests/fixtures/gitlab/`).
+/// A payload as the platform sent it (`tests/fixtures/gitlab/`), replayed
+/// today: every timestamp in it moved by [`replay_shift`], so the payload
+/// stands to the real clock (which the server runs on) exactly as it stood
+/// to [`recorded_now`] when it was recorded. A test therefore means the same
+/// on any day it runs.
 pub fn fixture(name: &str) -> Value {
     let path = format!(
         "{}/tests/fixtures/gitlab/{name}.json",
         env!("CARGO_MANIFEST_DIR")
     );
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    let mut body = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    replay(&mut body, replay_shift());
+    body
+}
+
+/// The moment the fixtures were recorded at: every time in them is before
+/// it. Deliberately years in the past, so that a fixture time reaching the
+/// server without [`fixture`]'s move fails today, not on some later day.
+pub fn recorded_now() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2019, 11, 24, 12, 0, 0).unwrap()
+}
+
+/// How far the fixtures are moved: from [`recorded_now`] to the real now,
+/// in whole seconds (the platform's precision). One value for the whole
+/// test process, so that the fixtures of one test agree with each other.
+pub fn replay_shift() -> Duration {
+    static SHIFT: OnceLock<Duration> = OnceLock::new();
+    *SHIFT.get_or_init(|| whole_seconds(Utc::now()) - recorded_now())
+}
+
+/// A time written in the fixtures (`2019-11-08 10:15:00 UTC`), as
+/// [`fixture`] replays it today.
+pub fn recorded(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, mo, d, h, mi, s).unwrap() + replay_shift()
+}
+
+/// Moves every timestamp in `value`, in whichever of the platform's formats
+/// it is written, keeping that format.
+fn replay(value: &mut Value, by: Duration) {
+    match value {
+        Value::String(text) => {
+            if let Some(moved) = moved_time(text, by) {
+                *text = moved;
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| replay(v, by)),
+        Value::Object(fields) => fields.values_mut().for_each(|v| replay(v, by)),
+        _ => {}
+    }
+}
+
+fn moved_time(text: &str, by: Duration) -> Option<String> {
+    const HOOK: &str = "%Y-%m-%d %H:%M:%S UTC";
+    if let Ok(t) = chrono::NaiveDateTime::parse_from_str(text, HOOK) {
+        return Some((t.and_utc() + by).format(HOOK).to_string());
+    }
+    let t = DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc) + by;
+    Some(t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
 }
 
 /// The payload with the value at a JSON pointer replaced.
@@ -35,7 +88,7 @@ pub fn with(mut body: Value, pointer: &str, value: Value) -> Value {
     body
 }
 
-/// The platform's timestamp format: `2026-11-08 10:15:00 UTC`.
+/// The platform's timestamp format: `2019-11-08 10:15:00 UTC`.
 pub fn gitlab_time(t: DateTime<Utc>) -> Value {
     Value::String(t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
 }
@@ -214,7 +267,6 @@ pub async fn emails_of_kind(app: &TestApp, address: &str, kind: &str) -> i64 {
     .unwrap()
 }
 
-/// Rounded to whole seconds, as the platform's timestamps are.
 /// Three open issues for the partner of `acme-corp`, delivered a minute
 /// apart in this order: an S2 ten days overdue, an S1 due in 7 days, an S2
 /// due in 30 days. Their ids, in that order.
@@ -238,6 +290,7 @@ pub async fn three_open_issues(app: &TestApp) -> [i64; 3] {
     ids
 }
 
+/// Rounded to whole seconds, as the platform's timestamps are.
 pub fn whole_seconds(t: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(t.timestamp(), 0).unwrap()
 }
