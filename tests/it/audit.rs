@@ -240,7 +240,7 @@ async fn staff_see_everything_and_filter_by_action_organisation_actor_and_dates(
 #[tokio::test]
 async fn the_staff_log_pages_newest_first_50_at_a_time_missing_nothing() {
     let app = spawn_app().await;
-    let base = Utc::now() + Duration::days(1);
+    let base = app.clock.now() + Duration::days(1);
     // Pairs share a moment: the id breaks the tie.
     for n in 0..120 {
         let action = format!("test.entry_{n:03}");
@@ -283,7 +283,7 @@ async fn the_csv_export_follows_the_filters_and_defuses_formulas() {
         Raw {
             actor: "=HYPERLINK(\"http://evil.test\")",
             partner_id: Some(acme_id),
-            ..raw(Utc::now(), "team.odd")
+            ..raw(app.clock.now(), "team.odd")
         },
     )
     .await;
@@ -344,7 +344,7 @@ async fn partners_see_staff_actions_as_the_alliance_team() {
             actor_user_id: Some(rita),
             partner_id: Some(acme_id),
             ip: Some("10.9.8.7"),
-            ..raw(Utc::now(), "application.approved")
+            ..raw(app.clock.now(), "application.approved")
         },
     )
     .await;

@@ -864,10 +864,11 @@ async fn the_team_page_lists_50_members_and_50_invitations_at_a_time() {
     .unwrap();
     sqlx::query(
         "insert into partner_invitations (partner_id, email, role, token_hash, created_at, expires_at)
-         select $1, format('i%s@acme.test', g), 'member', sha256(g::text::bytea), now(), now() + interval '7 days'
+         select $1, format('i%s@acme.test', g), 'member', sha256(g::text::bytea), $2, $2 + interval '7 days'
            from generate_series(1, 54) g",
     )
     .bind(acme)
+    .bind(app.clock.now())
     .execute(&app.pool)
     .await
     .unwrap();

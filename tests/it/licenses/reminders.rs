@@ -173,10 +173,11 @@ async fn the_scheduler_runs_with_the_portal_at_start() {
     let (_, id, _) = issued(&app).await;
     // Make the license expire in 30 days, so its first reminder is due now.
     sqlx::query(
-        "update licenses set expires_at = now() + interval '30 days', next_reminder_at = now() - interval '1 second'
+        "update licenses set expires_at = $2 + interval '30 days', next_reminder_at = $2 - interval '1 second'
           where id = $1",
     )
     .bind(id)
+    .bind(app.clock.now())
     .execute(&app.pool)
     .await
     .unwrap();

@@ -200,8 +200,9 @@ async fn three_active_licenses(app: &crate::helpers::TestApp) -> [i64; 3] {
     let saas = requested(&acme, "saas", 5).await;
     let managed = requested(&acme, "self_managed", 7).await;
     let other = requested(&globex, "saas", 2).await;
-    sqlx::query("update licenses set expires_at = now() + interval '20 days' where id = $1")
+    sqlx::query("update licenses set expires_at = $2 + interval '20 days' where id = $1")
         .bind(other)
+        .bind(app.clock.now())
         .execute(&app.pool)
         .await
         .unwrap();

@@ -13,8 +13,9 @@ async fn another_tenants_license_is_a_404_everywhere() {
     let id = requested(&acme, "saas", 5).await;
     let key = license(&app, id).await.license_key.unwrap();
     // Inside the renewal window, so only tenancy can refuse it.
-    sqlx::query("update licenses set expires_at = now() + interval '10 days' where id = $1")
+    sqlx::query("update licenses set expires_at = $2 + interval '10 days' where id = $1")
         .bind(id)
+        .bind(app.clock.now())
         .execute(&app.pool)
         .await
         .unwrap();
