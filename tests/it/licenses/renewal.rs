@@ -2,7 +2,7 @@
 //! runs 12 months from the old expiry, or from the day of renewal once
 //! expired; the same approval rule as a new request.
 
-use chrono::TimeZone;
+use chrono::{DateTime, Datelike, TimeZone};
 use reqwest::StatusCode;
 
 use super::*;
@@ -134,10 +134,15 @@ async fn renewal_terms_across_a_leap_day() {
     let app = spawn_app().await;
     let (agent, _) = approved_partner(&app, "Acme Corp", OWNER).await;
     let id = requested(&agent, "saas", 5).await;
-    // Issued on 29 February 2028 (a leap day): expires 28 February 2029.
-    let leap_day = Utc.with_ymd_and_hms(2028, 2, 29, 10, 0, 0).unwrap();
+    // Issued on the next 29 February (a leap day): expires 28 February of
+    // the year after.
+    let y = next_leap_year(app.clock.now());
+    let leap_day = Utc.with_ymd_and_hms(y, 2, 29, 10, 0, 0).unwrap();
     let expiry = partner_portal::licenses::term_end(leap_day);
-    assert_eq!(expiry, Utc.with_ymd_and_hms(2029, 2, 28, 10, 0, 0).unwrap());
+    assert_eq!(
+        expiry,
+        Utc.with_ymd_and_hms(y + 1, 2, 28, 10, 0, 0).unwrap()
+    );
     sqlx::query("update licenses set issued_at = $2, expires_at = $3 where id = $1")
         .bind(id)
         .bind(leap_day)
@@ -149,7 +154,7 @@ async fn renewal_terms_across_a_leap_day() {
         &app,
         &agent,
         OWNER,
-        Utc.with_ymd_and_hms(2029, 1, 10, 12, 0, 0).unwrap(),
+        Utc.with_ymd_and_hms(y + 1, 1, 10, 12, 0, 0).unwrap(),
     )
     .await;
 
@@ -160,8 +165,15 @@ async fn renewal_terms_across_a_leap_day() {
 
     assert_eq!(
         license(&app, id).await.expires_at,
-        Some(Utc.with_ymd_and_hms(2030, 2, 28, 10, 0, 0).unwrap())
+        Some(Utc.with_ymd_and_hms(y + 2, 2, 28, 10, 0, 0).unwrap())
     );
+}
+
+/// The first year after `now` that has a 29 February.
+fn next_leap_year(now: DateTime<Utc>) -> i32 {
+    (now.year() + 1..)
+        .find(|&y| chrono::NaiveDate::from_ymd_opt(y, 2, 29).is_some())
+        .expect("a leap year within four years")
 }
 
 #[tokio::test]
