@@ -22,6 +22,7 @@ pub mod listings;
 pub mod mail;
 pub mod namespaces;
 pub mod organizations;
+pub mod outbox;
 pub mod queue;
 pub mod search;
 pub mod startup;

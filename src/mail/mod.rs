@@ -10,7 +10,7 @@ mod transport;
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
-pub use dispatcher::{DispatchReport, Dispatcher};
+pub use dispatcher::{DispatchReport, Dispatcher, MAIL, Mail};
 pub use notice::{Action, Notice};
 pub use transport::{SendError, Transport};
 
@@ -109,8 +109,6 @@ pub async fn enqueue<E: EmailMessage>(
     .fetch_one(&mut *tx)
     .await?;
     // Delivered to listeners only if and when the transaction commits.
-    sqlx::query!("select pg_notify('outbox', '')")
-        .execute(&mut *tx)
-        .await?;
+    crate::outbox::notify(tx, &MAIL).await?;
     Ok(id)
 }

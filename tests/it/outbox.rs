@@ -300,7 +300,7 @@ async fn a_process_killed_mid_send_loses_nothing() {
         0,
         "leased, not yet free"
     );
-    clock.advance(dispatcher.lease + chrono::Duration::seconds(1));
+    clock.advance(dispatcher.courier.policy.lease + chrono::Duration::seconds(1));
     assert_eq!(dispatcher.dispatch_once().await.unwrap().sent, 1);
     assert_eq!(smtp.messages().len(), 1);
     assert_eq!(status(&pool, id).await, ("sent".into(), 2));
