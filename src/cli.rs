@@ -159,6 +159,7 @@ async fn run_jobs(config: Config) -> Result<(), Failure> {
     let state = AppState {
         directory: Arc::new(Directory::new(pool.clone())),
         sessions: Arc::default(),
+        gitlab: crate::gitlab::GitLab::new(&config.gitlab, &config.public_url),
         pool: pool.clone(),
         config: Arc::new(config),
         clock: Clock::system(),

@@ -51,6 +51,40 @@ pub struct MailConfig {
     pub max_attempts: i32,
 }
 
+/// The platform instance (PRODUCT.md §8, §9) and the portal's keys to it.
+#[derive(Debug, Clone)]
+pub struct GitLabConfig {
+    /// `PORTAL_GITLAB_URL`: REST at `/api/v4`, GraphQL at `/api/graphql`,
+    /// OAuth at `/oauth/…`. No trailing slash in [`GitLabConfig::endpoint`].
+    pub url: Url,
+    /// The portal's service account: partner updates are posted as notes
+    /// with it. `None`: updates stay in the portal.
+    pub api_token: Option<SecretString>,
+    /// An instance administrator's token for the CI/CD Catalog badge.
+    /// `None`: nothing is published to the catalog.
+    pub admin_token: Option<SecretString>,
+    /// "Sign in with GitLab"; `None` hides it.
+    pub oauth: Option<OAuthClientConfig>,
+}
+
+impl GitLabConfig {
+    /// An absolute URL on the instance, e.g. `endpoint("/api/v4/user")`.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{path}", self.url.as_str().trim_end_matches('/'))
+    }
+
+    /// The instance's host, lowercase (`gitlab.com`).
+    pub fn host(&self) -> String {
+        self.url.host_str().unwrap_or_default().to_ascii_lowercase()
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct OAuthClientConfig {
+    pub client_id: String,
+    pub client_secret: SecretString,
+}
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub database_url: SecretString,
@@ -61,6 +95,7 @@ pub struct Config {
     pub public_url_is_default: bool,
     pub mail: MailConfig,
     pub gitlab_webhook_token: Option<SecretString>,
+    pub gitlab: GitLabConfig,
     pub scheduler_interval: Duration,
     pub request_timeout: Duration,
     pub log_format: LogFormat,
@@ -68,7 +103,7 @@ pub struct Config {
     pub session_absolute_timeout: Duration,
     /// Hosts where partners may register namespaces, lowercase, never empty.
     pub namespace_hosts: Vec<String>,
-    /// Connections this instance keeps to PostgreSQL at most, the three
+    /// Connections this instance keeps to PostgreSQL at most, the two
     /// that wait for notifications included.
     pub db_pool_size: u32,
 }
@@ -151,10 +186,12 @@ impl Config {
         };
 
         let namespace_hosts = parse_namespace_hosts(get("PORTAL_NAMESPACE_HOSTS").as_deref())?;
-        // Three connections wait for notifications for as long as the
-        // portal runs; below six, requests and background work would queue
-        // for the rest.
+        // Two connections wait for notifications for as long as the portal
+        // runs (the directory's, and the one that wakes every background
+        // worker); below six, requests and background work would queue for
+        // the rest.
         let db_pool_size = parse_number(&get, "PORTAL_DB_POOL_SIZE", 16, 6, 500)? as u32;
+        let gitlab = parse_gitlab(&get)?;
 
         Ok(Config {
             database_url: SecretString::from(database_url),
@@ -167,6 +204,7 @@ impl Config {
                 max_attempts,
             },
             gitlab_webhook_token: get("PORTAL_GITLAB_WEBHOOK_TOKEN").map(SecretString::from),
+            gitlab,
             scheduler_interval,
             request_timeout,
             log_format,
@@ -312,6 +350,62 @@ fn parse_namespace_hosts(text: Option<&str>) -> Result<Vec<String>, ConfigError>
     Ok(hosts)
 }
 
+pub const DEFAULT_GITLAB_URL: &str = "https://gitlab.com";
+
+fn parse_gitlab(get: &impl Fn(&str) -> Option<String>) -> Result<GitLabConfig, ConfigError> {
+    const URL: &str = "PORTAL_GITLAB_URL";
+    let text = get(URL).unwrap_or_else(|| DEFAULT_GITLAB_URL.into());
+    let url = Url::parse(text.trim()).map_err(|e| {
+        ConfigError::new(
+            URL,
+            format!("{text:?} is not a URL ({e}); expected e.g. {DEFAULT_GITLAB_URL}"),
+        )
+    })?;
+    if !matches!(url.scheme(), "http" | "https")
+        || url.host_str().is_none_or(str::is_empty)
+        || url.query().is_some()
+        || url.fragment().is_some()
+        || !url.username().is_empty()
+        || url.password().is_some()
+    {
+        return Err(ConfigError::new(
+            URL,
+            format!(
+                "{text:?} must be an http:// or https:// URL with a host and nothing after the path, e.g. {DEFAULT_GITLAB_URL}"
+            ),
+        ));
+    }
+    let oauth = match (
+        get("PORTAL_GITLAB_OAUTH_CLIENT_ID"),
+        get("PORTAL_GITLAB_OAUTH_CLIENT_SECRET"),
+    ) {
+        (Some(id), Some(secret)) => Some(OAuthClientConfig {
+            client_id: id.trim().to_owned(),
+            client_secret: SecretString::from(secret),
+        }),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(ConfigError::new(
+                "PORTAL_GITLAB_OAUTH_CLIENT_SECRET",
+                "is needed with PORTAL_GITLAB_OAUTH_CLIENT_ID (the application's secret on GitLab)",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError::new(
+                "PORTAL_GITLAB_OAUTH_CLIENT_ID",
+                "is needed with PORTAL_GITLAB_OAUTH_CLIENT_SECRET (the application's ID on GitLab)",
+            ));
+        }
+    };
+    Ok(GitLabConfig {
+        url,
+        api_token: get("PORTAL_GITLAB_API_TOKEN").map(|t| SecretString::from(t.trim().to_owned())),
+        admin_token: get("PORTAL_GITLAB_ADMIN_TOKEN")
+            .map(|t| SecretString::from(t.trim().to_owned())),
+        oauth,
+    })
+}
+
 fn parse_number(
     get: &impl Fn(&str) -> Option<String>,
     var: &'static str,
@@ -357,6 +451,38 @@ mod tests {
         assert!(!c.is_https());
         assert_eq!(c.namespace_hosts, ["gitlab.com"]);
         assert_eq!(c.db_pool_size, 16);
+        assert_eq!(
+            c.gitlab.endpoint("/api/v4/user"),
+            "https://gitlab.com/api/v4/user"
+        );
+        assert_eq!(c.gitlab.host(), "gitlab.com");
+        assert!(c.gitlab.api_token.is_none() && c.gitlab.admin_token.is_none());
+        assert!(c.gitlab.oauth.is_none());
+    }
+
+    #[test]
+    fn a_self_managed_gitlab_keeps_its_path_and_port() {
+        let c = config(&[("PORTAL_GITLAB_URL", "http://127.0.0.1:4000/gitlab/")]).unwrap();
+        assert_eq!(
+            c.gitlab.endpoint("/api/graphql"),
+            "http://127.0.0.1:4000/gitlab/api/graphql"
+        );
+        assert_eq!(c.gitlab.host(), "127.0.0.1");
+    }
+
+    #[test]
+    fn the_oauth_client_needs_both_halves() {
+        let both = config(&[
+            ("PORTAL_GITLAB_OAUTH_CLIENT_ID", "app-id"),
+            ("PORTAL_GITLAB_OAUTH_CLIENT_SECRET", "s3cret"),
+        ])
+        .unwrap();
+        assert_eq!(both.gitlab.oauth.unwrap().client_id, "app-id");
+        let err = config(&[("PORTAL_GITLAB_OAUTH_CLIENT_ID", "app-id")]).unwrap_err();
+        assert_eq!(err.var, "PORTAL_GITLAB_OAUTH_CLIENT_SECRET");
+        let err = config(&[("PORTAL_GITLAB_OAUTH_CLIENT_SECRET", "s3cret")]).unwrap_err();
+        assert_eq!(err.var, "PORTAL_GITLAB_OAUTH_CLIENT_ID");
+        assert!(!err.to_string().contains("s3cret"));
     }
 
     #[test]
@@ -392,6 +518,10 @@ mod tests {
             ("PORTAL_NAMESPACE_HOSTS", "gitlab.com/group"),
             ("PORTAL_NAMESPACE_HOSTS", ",,"),
             ("PORTAL_NAMESPACE_HOSTS", "localhost"),
+            ("PORTAL_GITLAB_URL", "gitlab.com"),
+            ("PORTAL_GITLAB_URL", "ftp://gitlab.example.com"),
+            ("PORTAL_GITLAB_URL", "https://gitlab.example.com/?x=1"),
+            ("PORTAL_GITLAB_URL", "https://user:pw@gitlab.example.com"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).unwrap_err();

@@ -65,7 +65,7 @@ tokio::task_local! {
 /// statements, `/readyz`) is pinged as before, since nothing retries it.
 ///
 /// `size` (`PORTAL_DB_POOL_SIZE`) counts every connection of the instance,
-/// the three `LISTEN` ones included: what PostgreSQL's `max_connections`
+/// the two `LISTEN` ones included: what PostgreSQL's `max_connections`
 /// must make room for, instance by instance.
 pub fn pool_options(size: u32) -> PgPoolOptions {
     PgPoolOptions::new()

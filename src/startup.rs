@@ -9,15 +9,18 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{
     accounts::Passwords,
+    calls::{self, GITLAB_CALLS},
     clock::Clock,
     config::Config,
     db::{self, DbError},
+    gitlab::GitLab,
     http::{self, SHUTDOWN_GRACE},
     issues,
     jobs::Scheduler,
     listings::Directory,
-    mail::Dispatcher,
+    mail::{Dispatcher, MAIL},
     state::AppState,
+    wakeups::Wakeups,
 };
 
 /// Why the portal could not start, as one line for the person starting it.
@@ -75,6 +78,7 @@ impl Application {
             cause: e.to_string(),
         })?;
         let config = config.with_bound_addr(bound);
+        let gitlab = GitLab::new(&config.gitlab, &config.public_url);
         let state = AppState {
             pool: pool.clone(),
             config: Arc::new(config),
@@ -82,6 +86,7 @@ impl Application {
             passwords: Passwords::new(),
             directory: Arc::new(Directory::new(pool.clone())),
             sessions: Arc::default(),
+            gitlab,
         };
         // Fail at start, not at the first email, if the transport is unusable.
         Dispatcher::new(state.pool.clone(), &state.config, state.clock.clone())
@@ -120,9 +125,24 @@ impl Application {
             let dispatcher =
                 Dispatcher::new(state.pool.clone(), &state.config, state.clock.clone())
                     .map_err(std::io::Error::other)?;
-            tasks.spawn(dispatcher.run(shutdown.child_token()));
+            // One LISTEN connection wakes every worker below.
+            let wakeups =
+                Wakeups::new(&[MAIL.channel, GITLAB_CALLS.channel, issues::inbox::CHANNEL]);
+            tasks.spawn(
+                wakeups
+                    .clone()
+                    .run(state.pool.clone(), shutdown.child_token()),
+            );
+            tasks.spawn(dispatcher.run(wakeups.of(MAIL.channel), shutdown.child_token()));
+            tasks.spawn(
+                calls::worker(&state).run(wakeups.of(GITLAB_CALLS.channel), shutdown.child_token()),
+            );
             tasks.spawn(Scheduler::new(state.clone()).run(shutdown.child_token()));
-            tasks.spawn(issues::inbox::run(state.clone(), shutdown.child_token()));
+            tasks.spawn(issues::inbox::run(
+                state.clone(),
+                wakeups.of(issues::inbox::CHANNEL),
+                shutdown.child_token(),
+            ));
         }
 
         tracing::info!(address = %state.config.addr, public_url = %state.config.public_url, "partner portal listening");

@@ -8,6 +8,7 @@ use crate::{
     accounts::{Passwords, remembered::SessionCache},
     clock::Clock,
     config::Config,
+    gitlab::GitLab,
     listings::Directory,
 };
 
@@ -21,4 +22,6 @@ pub struct AppState {
     pub directory: Arc<Directory>,
     /// Sessions remembered between requests (confirmed before use).
     pub sessions: Arc<SessionCache>,
+    /// The platform instance and the one HTTP client that reaches it.
+    pub gitlab: GitLab,
 }

@@ -28,7 +28,8 @@ use tracing::Level;
 
 use crate::{
     accounts::{self, csrf, guard, session},
-    applications, audit, issues, licenses, listings, namespaces, organizations,
+    applications, audit, calls, integrations, issues, licenses, listings, namespaces,
+    organizations,
     state::AppState,
     views::ErrorPage,
 };
@@ -116,6 +117,7 @@ fn partner_routes() -> Router<AppState> {
         .merge(licenses::routes::partner_router())
         .merge(audit::routes::partner_router())
         .merge(issues::routes::partner_router())
+        .merge(integrations::routes::partner_router())
         .merge(namespaces::routes::partner_router())
         .merge(listings::routes::partner_router())
         .route_layer(from_fn(guard::require_partner))
@@ -131,6 +133,7 @@ fn staff_routes() -> Router<AppState> {
         .merge(issues::routes::staff_router())
         .merge(namespaces::routes::staff_router())
         .merge(listings::routes::staff_router())
+        .merge(calls::routes::staff_router())
         .route_layer(from_fn(guard::require_staff))
 }
 

@@ -71,6 +71,18 @@ pub fn start_for_known_issue(
     existing_start.or_else(|| event.severity.map(|_| event.updated_at))
 }
 
+/// The description as safe HTML, links read against the project.
+fn description_html(event: &IssueEvent) -> Option<String> {
+    let project = event
+        .project_web_url
+        .clone()
+        .or_else(|| record::project_url(&event.url));
+    event
+        .description
+        .as_deref()
+        .map(|d| crate::markdown::render(d, project.as_deref()))
+}
+
 fn severity_sentence(severity: Severity, start: DateTime<Utc>, due: DateTime<Utc>) -> String {
     format!(
         "{severity} (label {}). The clock started {}; deadline {}.",
@@ -97,8 +109,9 @@ async fn create(
         "insert into issues (source, external_id, iid, project_host, project_path, url, title,
                              description, confidential, labels, severity, clock_started_at,
                              deadline_at, state, resolved_at, tracker_created_at,
-                             tracker_updated_at, created_at)
-         values ('tracker', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                             tracker_updated_at, created_at, description_html)
+         values ('tracker', $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17,
+                 $18)
          on conflict (external_id) do nothing
          returning id",
         event.external_id,
@@ -118,6 +131,7 @@ async fn create(
         event.created_at,
         event.updated_at,
         now,
+        description_html(event),
     )
     .fetch_optional(&mut *conn)
     .await?;
@@ -256,7 +270,8 @@ async fn update(
         "update issues set iid = $2, project_path = $3, url = $4, title = $5, description = $6,
                 confidential = $7, labels = $8, severity = $9, clock_started_at = $10,
                 deadline_at = $11, state = $12, resolved_at = $13,
-                tracker_updated_at = greatest(tracker_updated_at, $14), next_reminder_at = $15
+                tracker_updated_at = greatest(tracker_updated_at, $14), next_reminder_at = $15,
+                description_html = $16
           where id = $1",
         id,
         event.iid,
@@ -273,6 +288,7 @@ async fn update(
         resolved_at,
         event.updated_at,
         next,
+        description_html(event),
     )
     .execute(&mut *conn)
     .await?;

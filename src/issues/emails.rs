@@ -34,7 +34,7 @@ impl Brief {
         }
     }
 
-    fn subject_name(&self) -> String {
+    pub fn subject_name(&self) -> String {
         if self.confidential {
             format!("confidential issue {}", self.reference)
         } else {

@@ -3,36 +3,50 @@
 //! applies pending deliveries in arrival order, each in its own transaction,
 //! claimed with `FOR UPDATE SKIP LOCKED` so several instances share the work.
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
-use sqlx::{PgConnection, postgres::PgListener};
+use sqlx::PgConnection;
+use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::{WebhookEvent, apply, parse_event};
+use super::{
+    WebhookEvent, apply,
+    comments::{self, Applied},
+    parse_event,
+};
 use crate::{error::AppError, state::AppState};
 
-const CHANNEL: &str = "webhook_deliveries";
+pub const CHANNEL: &str = "webhook_deliveries";
 /// Attempts after which a delivery that keeps failing is set aside.
 const MAX_ATTEMPTS: i32 = 5;
 const IDLE_POLL: Duration = Duration::from_secs(30);
 
-/// Stores a delivery. `false` when this delivery key was already stored.
+/// How soon a comment naming a partner update whose note is not recorded
+/// yet is looked at again.
+const OWN_NOTE_RETRY: chrono::Duration = chrono::Duration::seconds(5);
+
+/// Stores a delivery (checked already: it can be applied). `partner_id` is
+/// the partner whose own secret it carried. `false` when this delivery key
+/// was already stored.
 pub async fn store(
     conn: &mut PgConnection,
     now: DateTime<Utc>,
     key: &str,
     event_header: Option<&str>,
     body: &str,
+    partner_id: Option<i64>,
 ) -> Result<bool, sqlx::Error> {
     let stored = sqlx::query!(
-        "insert into webhook_deliveries (delivery_key, event_header, body, received_at, next_attempt_at)
-         values ($1, $2, $3, $4, $4)
+        "insert into webhook_deliveries (delivery_key, event_header, body, received_at, next_attempt_at,
+                                         signed_by_partner_id)
+         values ($1, $2, $3, $4, $4, $5)
          on conflict (delivery_key) do nothing",
         key,
         event_header,
         body,
-        now
+        now,
+        partner_id
     )
     .execute(&mut *conn)
     .await?
@@ -63,7 +77,7 @@ async fn process_one(state: &AppState) -> Result<Option<bool>, sqlx::Error> {
     let now = state.clock.now();
     let mut tx = crate::db::begin(&state.pool).await?;
     let Some(delivery) = sqlx::query!(
-        "select id, body, attempts from webhook_deliveries
+        "select id, body, attempts, received_at from webhook_deliveries
           where state = 'pending' and next_attempt_at <= $1
           order by id limit 1
           for update skip locked",
@@ -78,6 +92,25 @@ async fn process_one(state: &AppState) -> Result<Option<bool>, sqlx::Error> {
         Ok(WebhookEvent::Issue(event)) => apply::apply(&mut tx, &state.config, now, &event)
             .await
             .map(|o| Some(o.issue_id())),
+        Ok(WebhookEvent::Comment(note)) => {
+            match comments::apply(&mut tx, &state.config, now, delivery.received_at, &note).await {
+                Ok(Applied::NotYet) => {
+                    // Its update's note is on its way: look again shortly,
+                    // without counting an attempt.
+                    sqlx::query!(
+                        "update webhook_deliveries set next_attempt_at = $2 where id = $1",
+                        delivery.id,
+                        now + OWN_NOTE_RETRY
+                    )
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    return Ok(Some(false));
+                }
+                Ok(applied) => Ok(applied.issue_id()),
+                Err(e) => Err(e),
+            }
+        }
         Ok(WebhookEvent::Ignored { .. }) => Ok(None),
         Err(problem) => Err(AppError::BadRequest(problem.to_string())),
     };
@@ -120,37 +153,18 @@ async fn process_one(state: &AppState) -> Result<Option<bool>, sqlx::Error> {
 }
 
 /// Applies deliveries until `shutdown`: woken by each stored delivery
-/// (`LISTEN webhook_deliveries`), and at least every 30 seconds.
-pub async fn run(state: AppState, shutdown: CancellationToken) {
-    let mut listener = listen(&state).await;
+/// (`NOTIFY webhook_deliveries`, through `wake`), and at least every 30
+/// seconds.
+pub async fn run(state: AppState, wake: Arc<Notify>, shutdown: CancellationToken) {
     loop {
         if let Err(e) = process_pending(&state).await {
             tracing::warn!(error = %e, "webhook: processing round failed");
         }
-        let woken = async {
-            match listener.as_mut() {
-                Some(l) => {
-                    if l.recv().await.is_err() {
-                        tokio::time::sleep(Duration::from_secs(1)).await;
-                    }
-                }
-                None => std::future::pending().await,
-            }
-        };
         tokio::select! {
             _ = shutdown.cancelled() => break,
-            _ = woken => {}
+            _ = wake.notified() => {}
             _ = tokio::time::sleep(IDLE_POLL) => {}
-        }
-        if listener.is_none() {
-            listener = listen(&state).await;
         }
     }
     tracing::info!("webhook inbox stopped");
-}
-
-async fn listen(state: &AppState) -> Option<PgListener> {
-    let mut listener = PgListener::connect_with(&state.pool).await.ok()?;
-    listener.listen(CHANNEL).await.ok()?;
-    Some(listener)
 }

@@ -2,8 +2,10 @@
 //! severity, the resolution clock with its reminders, and the pages and
 //! background jobs around them.
 
+pub mod alerts;
 pub mod apply;
 pub mod clock;
+pub mod comments;
 pub mod emails;
 pub mod export;
 pub mod feed;
@@ -11,6 +13,7 @@ pub mod history;
 pub mod inbox;
 pub mod jobs;
 pub mod lists;
+pub mod notes;
 pub mod record;
 pub mod reminders;
 pub mod routes;
@@ -20,6 +23,7 @@ pub mod severity;
 pub mod share;
 pub mod sla;
 pub mod triage;
+pub mod updates;
 pub mod webhook;
 
 pub use clock::{

@@ -16,6 +16,7 @@ pub struct IssueRecord {
     pub url: Option<String>,
     pub title: String,
     pub description: Option<String>,
+    pub description_html: Option<String>,
     pub confidential: bool,
     pub labels: Vec<String>,
     pub severity: Option<i16>,
@@ -57,6 +58,22 @@ impl IssueRecord {
     pub fn reference(&self) -> String {
         reference(self.project_path.as_deref(), self.iid)
     }
+
+    /// The project's page on the tracker, which relative links in its
+    /// Markdown are read against.
+    pub fn project_url(&self) -> Option<String> {
+        project_url(self.url.as_deref()?)
+    }
+}
+
+/// The project of an issue's address: `https://gitlab.com/acme/x` from
+/// `https://gitlab.com/acme/x/-/issues/17` (or `/-/work_items/17`, or the
+/// older `/issues/17`).
+pub fn project_url(issue_url: &str) -> Option<String> {
+    ["/-/issues/", "/-/work_items/", "/issues/"]
+        .iter()
+        .find_map(|marker| issue_url.rfind(marker).map(|i| issue_url[..i].to_owned()))
+        .filter(|p| p.starts_with("http"))
 }
 
 /// How an issue is named in lists and emails.
@@ -74,7 +91,7 @@ pub async fn load(conn: &mut PgConnection, id: i64) -> Result<Option<IssueRecord
     sqlx::query_as!(
         IssueRecord,
         "select id, partner_id, source, external_id, iid, project_path, url, title, description,
-                confidential, labels, severity, clock_started_at, deadline_at, state, resolved_at,
+                description_html, confidential, labels, severity, clock_started_at, deadline_at, state, resolved_at,
                 tracker_created_at, routed_at, first_response_at, last_reminder, next_reminder_at,
                 created_at
            from issues where id = $1",
@@ -92,7 +109,7 @@ pub async fn load_for_update(
     sqlx::query_as!(
         IssueRecord,
         "select id, partner_id, source, external_id, iid, project_path, url, title, description,
-                confidential, labels, severity, clock_started_at, deadline_at, state, resolved_at,
+                description_html, confidential, labels, severity, clock_started_at, deadline_at, state, resolved_at,
                 tracker_created_at, routed_at, first_response_at, last_reminder, next_reminder_at,
                 created_at
            from issues where id = $1 for update",
@@ -151,6 +168,24 @@ mod tests {
             ),
             None
         );
+    }
+
+    #[test]
+    fn the_project_is_read_from_the_issues_address() {
+        assert_eq!(
+            project_url("https://gitlab.com/acme/x/-/issues/17").as_deref(),
+            Some("https://gitlab.com/acme/x")
+        );
+        assert_eq!(
+            project_url("https://gitlab.example.com/a/b/c/-/work_items/2").as_deref(),
+            Some("https://gitlab.example.com/a/b/c")
+        );
+        assert_eq!(
+            project_url("http://example.com/diaspora/issues/23").as_deref(),
+            Some("http://example.com/diaspora")
+        );
+        assert_eq!(project_url("https://gitlab.com/acme/x"), None);
+        assert_eq!(project_url("/acme/x/-/issues/1"), None);
     }
 
     #[test]

@@ -91,6 +91,7 @@ pub async fn share(
     )
     .execute(&mut *conn)
     .await?;
+    super::comments::follow_share(conn, issue_id, partner_id).await?;
     let company = company_name(conn, partner_id).await?;
     history::record(
         conn,

@@ -1,18 +1,22 @@
-//! The tracker's issue webhook body, read exactly as GitLab sends it
-//! (`X-Gitlab-Event: Issue Hook` or `Confidential Issue Hook`), turned into an
-//! [`IssueEvent`] the rest of the portal can trust.
-//!
-//! Reading is lenient where GitLab varies (unknown fields, missing optional
-//! fields, both of its timestamp formats) and strict where the portal needs a
-//! value (ids, title, url, state, project path, timestamps).
+//! The tracker's webhook as the issues area reads it: which events are
+//! customer issues (§6: issues and incidents, not tasks, epics, OKRs, test
+//! cases or requirements), which comments belong to an issue's thread, and
+//! an issue event with its severity. GitLab's shapes are read in
+//! [`crate::gitlab::hooks`]; this module only decides what they mean here.
 
-use chrono::{DateTime, NaiveDateTime, Utc};
-use serde::Deserialize;
+use chrono::{DateTime, Utc};
 
 use super::severity::Severity;
+use crate::gitlab::hooks::{self, Hook, NoteHook, WorkItemHook, WorkItemType};
+pub use crate::gitlab::hooks::{
+    HookProblem as WebhookProblem, IssueAction, TrackerState, parse_gitlab_time,
+};
 
 /// `X-Gitlab-Event` values that carry issue events.
 pub const ISSUE_HOOK_EVENTS: [&str; 2] = ["Issue Hook", "Confidential Issue Hook"];
+
+/// The longest title the portal keeps (GitLab's own limit is 255).
+pub const MAX_TITLE_CHARS: usize = 1000;
 
 /// Whether an `X-Gitlab-Event` header names an issue event.
 pub fn is_issue_hook(header: &str) -> bool {
@@ -24,27 +28,14 @@ pub fn is_issue_hook(header: &str) -> bool {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WebhookEvent {
     Issue(IssueEvent),
-    /// Another kind of event (a comment, a merge request, a work item): the
-    /// portal answers it without acting on it.
+    /// A person's comment on an issue or incident (created or edited).
+    Comment(NoteHook),
+    /// Anything else (a task, a merge request, a system note, a push): the
+    /// portal answers it without acting on it. `what` names it, plural,
+    /// for the answer (`Events of kind "push"`).
     Ignored {
-        object_kind: String,
+        what: String,
     },
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TrackerState {
-    Opened,
-    Closed,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum IssueAction {
-    Open,
-    Close,
-    Reopen,
-    /// Any other change; also what a payload without an action (GitLab's
-    /// "Test" button sends one) or with an action unknown today is read as.
-    Update,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -66,6 +57,7 @@ pub struct IssueEvent {
     /// `project.web_url`, which names the tracker's host.
     pub project_web_url: Option<String>,
     pub confidential: bool,
+    pub incident: bool,
     pub severity: Option<Severity>,
     /// `Some(previous severity)` only when this event changed the labels.
     pub previous_severity: Option<Option<Severity>>,
@@ -85,203 +77,49 @@ impl IssueEvent {
     pub fn adds_severity(&self) -> bool {
         matches!(self.previous_severity, Some(None)) && self.severity.is_some()
     }
+
+    fn from_hook(hook: WorkItemHook) -> Self {
+        Self {
+            external_id: hook.external_id,
+            iid: hook.iid,
+            title: hook.title.chars().take(MAX_TITLE_CHARS).collect(),
+            description: hook.description,
+            url: hook.url,
+            state: hook.state,
+            action: hook.action,
+            created_at: hook.created_at,
+            updated_at: hook.updated_at,
+            closed_at: hook.closed_at,
+            severity: Severity::from_labels(&hook.labels),
+            previous_severity: hook
+                .previous_labels
+                .map(|previous| Severity::from_labels(&previous)),
+            labels: hook.labels,
+            project_path: hook.project_path,
+            project_web_url: hook.project_web_url,
+            confidential: hook.confidential,
+            incident: hook.kind == WorkItemType::Incident,
+        }
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum WebhookProblem {
-    #[error("The request body is not valid JSON: {0}")]
-    MalformedJson(String),
-    #[error("The issue event has no {0}.")]
-    MissingField(&'static str),
-    #[error("The issue event's {field} is not a time the portal can read: {value:?}.")]
-    BadTimestamp { field: &'static str, value: String },
-    #[error("The issue event's state {0:?} is neither opened nor closed.")]
-    UnknownState(String),
-}
-
-/// Reads a webhook body. Issue events become [`WebhookEvent::Issue`]; every
-/// other `object_kind` is [`WebhookEvent::Ignored`].
+/// Reads a webhook body and decides what it is to the portal.
 pub fn parse_event(body: &[u8]) -> Result<WebhookEvent, WebhookProblem> {
-    let envelope: Envelope =
-        serde_json::from_slice(body).map_err(|e| WebhookProblem::MalformedJson(e.to_string()))?;
-    let object_kind = envelope
-        .object_kind
-        .ok_or(WebhookProblem::MissingField("object_kind"))?;
-    if object_kind != "issue" {
-        return Ok(WebhookEvent::Ignored { object_kind });
-    }
-    let hook: IssueHook =
-        serde_json::from_slice(body).map_err(|e| WebhookProblem::MalformedJson(e.to_string()))?;
-    hook.into_event().map(WebhookEvent::Issue)
-}
-
-#[derive(Deserialize)]
-struct Envelope {
-    object_kind: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct IssueHook {
-    event_type: Option<String>,
-    project: Option<Project>,
-    object_attributes: Option<Attributes>,
-    labels: Option<Vec<Label>>,
-    changes: Option<Changes>,
-}
-
-#[derive(Deserialize)]
-struct Project {
-    path_with_namespace: Option<String>,
-    web_url: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct Attributes {
-    id: Option<i64>,
-    iid: Option<i64>,
-    title: Option<String>,
-    description: Option<String>,
-    url: Option<String>,
-    state: Option<String>,
-    action: Option<String>,
-    created_at: Option<String>,
-    updated_at: Option<String>,
-    closed_at: Option<String>,
-    confidential: Option<bool>,
-    labels: Option<Vec<Label>>,
-}
-
-#[derive(Deserialize)]
-struct Label {
-    title: String,
-}
-
-#[derive(Deserialize)]
-struct Changes {
-    labels: Option<LabelChange>,
-}
-
-#[derive(Deserialize)]
-struct LabelChange {
-    #[serde(default)]
-    previous: Option<Vec<Label>>,
-}
-
-impl IssueHook {
-    fn into_event(self) -> Result<IssueEvent, WebhookProblem> {
-        let attrs = self
-            .object_attributes
-            .ok_or(WebhookProblem::MissingField("object_attributes"))?;
-        let (project_path, project_web_url) = self
-            .project
-            .map(|p| (p.path_with_namespace, p.web_url))
-            .unwrap_or_default();
-        let project_path = project_path
-            .filter(|p| !p.trim().is_empty())
-            .ok_or(WebhookProblem::MissingField("project.path_with_namespace"))?;
-        let state = match attrs.state.as_deref() {
-            Some("opened" | "reopened") => TrackerState::Opened,
-            Some("closed") => TrackerState::Closed,
-            Some(other) => return Err(WebhookProblem::UnknownState(other.to_owned())),
-            None => return Err(WebhookProblem::MissingField("object_attributes.state")),
-        };
-        let action = match attrs.action.as_deref() {
-            Some("open") => IssueAction::Open,
-            Some("close") => IssueAction::Close,
-            Some("reopen") => IssueAction::Reopen,
-            _ => IssueAction::Update,
-        };
-        let created_at = required_time("object_attributes.created_at", attrs.created_at)?;
-        let updated_at = match attrs.updated_at {
-            Some(text) => parse_time("object_attributes.updated_at", &text)?,
-            None => created_at,
-        };
-        let closed_at = attrs
-            .closed_at
-            .map(|text| parse_time("object_attributes.closed_at", &text))
-            .transpose()?;
-        let labels: Vec<String> = self
-            .labels
-            .or(attrs.labels)
-            .unwrap_or_default()
-            .into_iter()
-            .map(|label| label.title)
-            .collect();
-        let previous_severity = self
-            .changes
-            .and_then(|changes| changes.labels)
-            .map(|change| {
-                let previous: Vec<String> = change
-                    .previous
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|label| label.title)
-                    .collect();
-                Severity::from_labels(&previous)
-            });
-        let confidential = attrs.confidential.unwrap_or(false)
-            || self.event_type.as_deref() == Some("confidential_issue");
-        Ok(IssueEvent {
-            external_id: attrs
-                .id
-                .ok_or(WebhookProblem::MissingField("object_attributes.id"))?,
-            iid: attrs
-                .iid
-                .ok_or(WebhookProblem::MissingField("object_attributes.iid"))?,
-            title: attrs
-                .title
-                .filter(|t| !t.trim().is_empty())
-                .ok_or(WebhookProblem::MissingField("object_attributes.title"))?,
-            description: attrs.description.filter(|d| !d.trim().is_empty()),
-            url: attrs
-                .url
-                .filter(|u| !u.trim().is_empty())
-                .ok_or(WebhookProblem::MissingField("object_attributes.url"))?,
-            state,
-            action,
-            created_at,
-            updated_at,
-            closed_at,
-            severity: Severity::from_labels(&labels),
-            labels,
-            project_path,
-            project_web_url,
-            confidential,
-            previous_severity,
-        })
-    }
-}
-
-fn required_time(
-    field: &'static str,
-    text: Option<String>,
-) -> Result<DateTime<Utc>, WebhookProblem> {
-    let text = text.ok_or(WebhookProblem::MissingField(field))?;
-    parse_time(field, &text)
-}
-
-/// GitLab writes hook timestamps as `2026-11-08 10:15:00 UTC` (or with an
-/// offset, `+0100`) when the event went through its job queue, and as ISO 8601
-/// (`2026-11-08T10:15:00Z`, `…T10:15:00.512+01:00`) otherwise.
-pub fn parse_gitlab_time(text: &str) -> Option<DateTime<Utc>> {
-    let text = text.trim();
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Some(t.with_timezone(&Utc));
-    }
-    if let Some(naive) = text.strip_suffix(" UTC")
-        && let Ok(t) = NaiveDateTime::parse_from_str(naive, "%Y-%m-%d %H:%M:%S%.f")
-    {
-        return Some(t.and_utc());
-    }
-    DateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f %z")
-        .ok()
-        .map(|t| t.with_timezone(&Utc))
-}
-
-fn parse_time(field: &'static str, text: &str) -> Result<DateTime<Utc>, WebhookProblem> {
-    parse_gitlab_time(text).ok_or_else(|| WebhookProblem::BadTimestamp {
-        field,
-        value: text.to_owned(),
+    Ok(match hooks::parse(body)? {
+        Hook::WorkItem(hook) => WebhookEvent::Issue(IssueEvent::from_hook(hook)),
+        Hook::OtherWorkItem { kind } => WebhookEvent::Ignored {
+            what: format!("Work items of type {kind:?}"),
+        },
+        Hook::Note(note) if note.system => WebhookEvent::Ignored {
+            what: "System notes".into(),
+        },
+        Hook::Note(note) => WebhookEvent::Comment(note),
+        Hook::OtherNote { noteable_type } => WebhookEvent::Ignored {
+            what: format!("Comments on a {noteable_type}"),
+        },
+        Hook::Other { object_kind } => WebhookEvent::Ignored {
+            what: format!("Events of kind {object_kind:?}"),
+        },
     })
 }
 
@@ -289,6 +127,8 @@ fn parse_time(field: &'static str, text: &str) -> Result<DateTime<Utc>, WebhookP
 mod tests {
     use super::*;
     use chrono::TimeZone;
+
+    use crate::gitlab::hooks;
 
     const OPEN_LABELLED: &str =
         include_str!("../../tests/fixtures/gitlab/issue_open_labelled.json");
@@ -444,19 +284,196 @@ mod tests {
         assert!(event.confidential);
     }
 
+    fn ignored(body: &[u8]) -> String {
+        match parse_event(body) {
+            Ok(WebhookEvent::Ignored { what }) => what,
+            other => panic!("expected an ignored event, got {other:?}"),
+        }
+    }
+
     #[test]
-    fn other_object_kinds_are_ignored() {
+    fn issues_and_incidents_count_as_issue_or_work_item_events() {
+        for kind in ["issue", "work_item"] {
+            for (ty, incident) in [
+                (Some("Issue"), false),
+                (None, false),
+                (Some("Incident"), true),
+            ] {
+                let body = edited(OPEN_LABELLED, "/object_kind", Some(serde_json::json!(kind)));
+                let body = edited(
+                    std::str::from_utf8(&body).unwrap(),
+                    "/object_attributes/type",
+                    ty.map(|t| serde_json::json!(t)),
+                );
+                let WebhookEvent::Issue(event) = parse_event(&body).unwrap() else {
+                    panic!("{kind} of type {ty:?} is an issue");
+                };
+                assert_eq!(event.incident, incident, "{kind} {ty:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn tasks_epics_okrs_test_cases_and_requirements_are_ignored() {
+        for kind in ["issue", "work_item"] {
+            for ty in [
+                "Task",
+                "Epic",
+                "Objective",
+                "Key Result",
+                "Test Case",
+                "Requirement",
+            ] {
+                let body = edited(OPEN_LABELLED, "/object_kind", Some(serde_json::json!(kind)));
+                let body = edited(
+                    std::str::from_utf8(&body).unwrap(),
+                    "/object_attributes/type",
+                    Some(serde_json::json!(ty)),
+                );
+                assert_eq!(ignored(&body), format!("Work items of type {ty:?}"));
+            }
+        }
+    }
+
+    #[test]
+    fn a_comment_on_an_issue_is_read_with_its_author() {
+        let WebhookEvent::Comment(note) = parse_event(NOTE.as_bytes()).unwrap() else {
+            panic!("a comment on an issue");
+        };
+        assert_eq!(note.note_id, 2208431177);
         assert_eq!(
-            parse_event(NOTE.as_bytes()),
-            Ok(WebhookEvent::Ignored {
-                object_kind: "note".to_owned()
-            })
+            note.issue,
+            hooks::NotedIssue {
+                id: Some(151230),
+                iid: 17
+            }
+        );
+        assert_eq!(note.author.username, "praman");
+        assert_eq!(note.author.name, "Priya Raman");
+        assert_eq!(note.body, "We can reproduce this with runner 17.5 as well.");
+        assert_eq!(note.action, hooks::NoteAction::Create);
+        assert!(!note.internal && !note.system);
+        assert_eq!(note.created_at, at(2019, 11, 8, 12, 1, 9));
+    }
+
+    #[test]
+    fn an_internal_note_is_marked_by_either_flag_or_the_event_type() {
+        for (pointer, value) in [
+            ("/object_attributes/internal", serde_json::json!(true)),
+            ("/object_attributes/confidential", serde_json::json!(true)),
+            ("/event_type", serde_json::json!("confidential_note")),
+        ] {
+            let body = edited(NOTE, pointer, Some(value));
+            let WebhookEvent::Comment(note) = parse_event(&body).unwrap() else {
+                panic!("a comment");
+            };
+            assert!(note.internal, "{pointer}");
+        }
+    }
+
+    #[test]
+    fn an_edit_is_read_as_an_update() {
+        let body = edited(
+            NOTE,
+            "/object_attributes/action",
+            Some(serde_json::json!("update")),
+        );
+        let WebhookEvent::Comment(note) = parse_event(&body).unwrap() else {
+            panic!("a comment");
+        };
+        assert_eq!(note.action, hooks::NoteAction::Update);
+    }
+
+    #[test]
+    fn system_notes_and_comments_elsewhere_are_ignored() {
+        let system = edited(
+            NOTE,
+            "/object_attributes/system",
+            Some(serde_json::json!(true)),
+        );
+        assert_eq!(ignored(&system), "System notes");
+        for ty in [
+            "MergeRequest",
+            "Commit",
+            "Snippet",
+            "DesignManagement::Design",
+        ] {
+            let body = edited(
+                NOTE,
+                "/object_attributes/noteable_type",
+                Some(serde_json::json!(ty)),
+            );
+            assert_eq!(ignored(&body), format!("Comments on a {ty}"));
+        }
+        assert_eq!(
+            ignored(br#"{"object_kind":"push","ref":"refs/heads/main"}"#),
+            r#"Events of kind "push""#
+        );
+    }
+
+    #[test]
+    fn control_characters_are_cleaned_from_text_and_refused_in_identifiers() {
+        let body = edited(
+            OPEN_LABELLED,
+            "/object_attributes/title",
+            Some(serde_json::json!("Runner\u{0} fails\u{7}\ttoday")),
         );
         assert_eq!(
-            parse_event(br#"{"object_kind":"work_item","object_attributes":{}}"#),
-            Ok(WebhookEvent::Ignored {
-                object_kind: "work_item".to_owned()
-            })
+            issue(std::str::from_utf8(&body).unwrap()).title,
+            "Runner fails\ttoday"
+        );
+        let body = edited(
+            OPEN_LABELLED,
+            "/object_attributes/description",
+            Some(serde_json::json!("line\u{0}one\nline two")),
+        );
+        assert_eq!(
+            issue(std::str::from_utf8(&body).unwrap())
+                .description
+                .as_deref(),
+            Some("lineone\nline two")
+        );
+        let body = edited(
+            NOTE,
+            "/object_attributes/note",
+            Some(serde_json::json!("a\u{0}b")),
+        );
+        let WebhookEvent::Comment(note) = parse_event(&body).unwrap() else {
+            panic!("a comment");
+        };
+        assert_eq!(note.body, "ab");
+        for (pointer, field) in [
+            (
+                "/project/path_with_namespace",
+                "project.path_with_namespace",
+            ),
+            ("/object_attributes/url", "object_attributes.url"),
+        ] {
+            let body = edited(
+                OPEN_LABELLED,
+                pointer,
+                Some(serde_json::json!("acme\u{0}corp")),
+            );
+            assert_eq!(
+                parse_event(&body),
+                Err(WebhookProblem::ControlCharacters(field))
+            );
+        }
+    }
+
+    #[test]
+    fn a_title_longer_than_the_portal_keeps_is_cut_not_refused() {
+        let body = edited(
+            OPEN_LABELLED,
+            "/object_attributes/title",
+            Some(serde_json::json!("t".repeat(5000))),
+        );
+        assert_eq!(
+            issue(std::str::from_utf8(&body).unwrap())
+                .title
+                .chars()
+                .count(),
+            MAX_TITLE_CHARS
         );
     }
 

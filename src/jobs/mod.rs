@@ -44,6 +44,10 @@ pub const JOBS: &[Job] = &[
         run: issue_digest,
     },
     Job {
+        name: "customer comments gathered for 15 minutes",
+        run: issue_comment_alerts,
+    },
+    Job {
         name: "housekeeping",
         run: housekeeping,
     },
@@ -54,6 +58,10 @@ fn issue_reminders(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppRes
         let report = crate::issues::jobs::run_reminders(state, now).await?;
         Ok(report.reminders + report.escalations)
     })
+}
+
+fn issue_comment_alerts(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult<usize>> {
+    Box::pin(crate::issues::alerts::run_due(state, now))
 }
 
 fn issue_digest(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult<usize>> {

@@ -81,6 +81,21 @@ pub struct Claimed<T> {
     pub(crate) claimed_at: DateTime<Utc>,
 }
 
+impl<T> Claimed<T> {
+    /// The same claim, seen through a part of what it carries (a courier of
+    /// several kinds hands each kind its own).
+    pub fn with_item<U: Clone>(&self, item: &U) -> Claimed<U> {
+        Claimed {
+            id: self.id,
+            attempts: self.attempts,
+            created_at: self.created_at,
+            uncertain: self.uncertain,
+            item: item.clone(),
+            claimed_at: self.claimed_at,
+        }
+    }
+}
+
 /// What became of one attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {

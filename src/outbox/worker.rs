@@ -8,8 +8,8 @@ use std::{
 
 use chrono::{DateTime, Utc};
 use rand::Rng;
-use sqlx::{PgPool, postgres::PgListener};
-use tokio::{task::JoinSet, time::Instant};
+use sqlx::PgPool;
+use tokio::{sync::Notify, task::JoinSet, time::Instant};
 use tokio_util::sync::CancellationToken;
 
 use super::{Claimed, Courier, GiveUp, Outcome};
@@ -55,11 +55,11 @@ impl<C: Courier> Worker<C> {
         }
     }
 
-    /// Delivers until `shutdown`: wakes on every committed row (`LISTEN`),
-    /// when a retry falls due, and at least every 30 seconds.
-    pub async fn run(self, shutdown: CancellationToken) {
+    /// Delivers until `shutdown`: woken by every committed row (`NOTIFY`
+    /// on the queue's channel, through `wake`), when a retry falls due, and
+    /// at least every 30 seconds.
+    pub async fn run(self, wake: Arc<Notify>, shutdown: CancellationToken) {
         let label = self.courier.queue().label;
-        let mut listener = self.listen().await;
         loop {
             let pause = match self.drain().await {
                 Ok(()) => self.until_next_due().await,
@@ -68,33 +68,13 @@ impl<C: Courier> Worker<C> {
                     Duration::from_secs(2)
                 }
             };
-            let woken = async {
-                match listener.as_mut() {
-                    Some(l) => {
-                        if let Err(e) = l.recv().await {
-                            tracing::warn!(queue = label, error = %e, "outbox: lost the notification channel");
-                            tokio::time::sleep(Duration::from_secs(1)).await;
-                        }
-                    }
-                    None => std::future::pending().await,
-                }
-            };
             tokio::select! {
                 _ = shutdown.cancelled() => break,
-                _ = woken => {}
+                _ = wake.notified() => {}
                 _ = tokio::time::sleep(pause) => {}
-            }
-            if listener.is_none() {
-                listener = self.listen().await;
             }
         }
         tracing::info!(queue = label, "outbox worker stopped");
-    }
-
-    async fn listen(&self) -> Option<PgListener> {
-        let mut listener = PgListener::connect_with(&self.pool).await.ok()?;
-        listener.listen(self.courier.queue().channel).await.ok()?;
-        Some(listener)
     }
 
     /// Rounds until nothing due is left (or the queue is paused).

@@ -9,6 +9,7 @@ mod agent;
 mod browser;
 #[allow(dead_code)]
 mod fixtures;
+mod gitlab;
 mod helpers;
 mod smtp;
 

@@ -52,6 +52,8 @@ pub struct StaffHomePage {
     pub issues: crate::issues::lists::StaffCounts,
     pub pending_namespaces: i64,
     pub pending_listings: i64,
+    /// Calls to GitLab given up, waiting for staff.
+    pub dead_gitlab_calls: i64,
 }
 
 async fn home(
@@ -77,7 +79,8 @@ async fn home(
     let issues = crate::issues::lists::staff_counts(&mut conn, state.clock.now()).await?;
     let queues = sqlx::query!(
         r#"select (select count(*) from namespaces where state = 'pending') as "namespaces!",
-                  (select count(*) from listing_versions where state = 'submitted') as "listings!""#
+                  (select count(*) from listing_versions where state = 'submitted') as "listings!",
+                  (select count(*) from gitlab_calls where status = 'dead') as "dead_calls!""#
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -91,6 +94,7 @@ async fn home(
         issues,
         pending_namespaces: queues.namespaces,
         pending_listings: queues.listings,
+        dead_gitlab_calls: queues.dead_calls,
     }))
 }
 

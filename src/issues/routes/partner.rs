@@ -11,16 +11,14 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::view::{self, IssueFacts, IssueLine, Pager};
+use super::{
+    thread::{TIMELINE_LIMIT, TimelineItem, kept_in_portal, timeline_items},
+    view::{self, IssueFacts, IssueLine, Pager},
+};
 use crate::{
-    audit,
-    dates::When,
     error::{AppError, AppResult},
-    issues::{
-        history::{self, Entry, Event},
-        lists, record,
-        scorecard::Scorecard,
-    },
+    issues::{history, lists, record, scorecard::Scorecard, updates},
+    markdown,
     organizations::Tenant,
     state::AppState,
     views::{FormErrors, Invalid, Layout, Page},
@@ -89,39 +87,17 @@ async fn list(
     }))
 }
 
-/// One entry of the timeline, ready to show.
-pub struct TimelineItem {
-    pub actor: String,
-    pub text: String,
-    pub at: When,
-    pub is_update: bool,
-}
-
-pub fn timeline_items(
-    entries: Vec<Entry>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> Vec<TimelineItem> {
-    entries
-        .into_iter()
-        .map(|e| TimelineItem {
-            actor: e.actor,
-            text: e.text,
-            at: When::new(now, e.at),
-            is_update: e.is_update,
-        })
-        .collect()
-}
-
-/// History entries shown on an issue page.
-pub const TIMELINE_LIMIT: i64 = 500;
-
 #[derive(Template)]
 #[template(path = "issues/detail.html")]
 pub struct IssuePage {
     pub layout: Layout,
     pub facts: IssueFacts,
     pub timeline: Vec<TimelineItem>,
+    /// Why updates stay in the portal, when they do.
+    pub kept_in_portal: Option<&'static str>,
     pub body: String,
+    /// The update as it will read, when Preview was pressed.
+    pub preview: Option<String>,
     pub errors: FormErrors,
 }
 
@@ -130,6 +106,7 @@ async fn page(
     tenant: &mut Tenant,
     id: i64,
     body: String,
+    preview: Option<String>,
     errors: FormErrors,
 ) -> AppResult<IssuePage> {
     let now = state.clock.now();
@@ -140,8 +117,10 @@ async fn page(
     Ok(IssuePage {
         layout: Layout::for_visitor(&tenant.signed_in.visitor, issue.title.clone(), "issues"),
         facts: IssueFacts::new(&issue, now),
-        timeline: timeline_items(entries, now),
+        timeline: timeline_items(entries, &issue, now),
+        kept_in_portal: kept_in_portal(&state.config, &issue),
         body,
+        preview,
         errors,
     })
 }
@@ -156,6 +135,7 @@ async fn show(
         &mut tenant,
         id,
         String::new(),
+        None,
         FormErrors::default(),
     )
     .await?;
@@ -163,26 +143,12 @@ async fn show(
     Ok(Page(page))
 }
 
-/// An update's text: trimmed, 1 to 10,000 characters.
-pub fn parse_update(input: &str) -> Result<String, &'static str> {
-    let text = input.trim();
-    match text.chars().count() {
-        0 => Err("Write your update before posting it."),
-        n if n > 10_000 => Err("Keep the update under 10,000 characters."),
-        _ if text
-            .chars()
-            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) =>
-        {
-            Err("The update contains characters that cannot be used.")
-        }
-        _ => Ok(text.to_owned()),
-    }
-}
-
 #[derive(Deserialize)]
 struct UpdateForm {
     #[serde(default)]
     body: String,
+    /// Present when the Preview button was pressed.
+    preview: Option<String>,
 }
 
 async fn post_update(
@@ -192,85 +158,50 @@ async fn post_update(
     Form(form): Form<UpdateForm>,
 ) -> AppResult<Response> {
     let now = state.clock.now();
-    let issue = record::load(&mut tenant.tx, id)
-        .await?
-        .ok_or(AppError::NotFound)?;
     let mut errors = FormErrors::default();
-    let Some(body) = errors.check("body", parse_update(&form.body)) else {
-        let page = page(&state, &mut tenant, id, form.body, errors).await?;
-        return Ok(Invalid(page).into_response());
+    let parsed = errors.check("body", updates::parse_update(&form.body));
+    let Some(body) = parsed.filter(|_| form.preview.is_none()) else {
+        // Not posted: a preview, or the text needs a change.
+        let preview = match (&form.preview, errors.is_empty()) {
+            (Some(_), true) => {
+                let issue = record::load(&mut tenant.tx, id)
+                    .await?
+                    .ok_or(AppError::NotFound)?;
+                Some(markdown::render(
+                    form.body.trim(),
+                    issue.project_url().as_deref(),
+                ))
+            }
+            _ => None,
+        };
+        let page = page(&state, &mut tenant, id, form.body, preview, errors).await?;
+        return Ok(if page.preview.is_some() {
+            Page(page).into_response()
+        } else {
+            Invalid(page).into_response()
+        });
     };
-    let author = tenant.signed_in.user().name.clone();
-    let update_id = sqlx::query_scalar!(
-        "insert into issue_updates (partner_id, issue_id, author_user_id, author_name, body, created_at)
-         values ($1, $2, $3, $4, $5, $6) returning id",
+    let actor = tenant.actor();
+    let author_name = tenant.signed_in.user().name.clone();
+    let user_id = tenant.user_id();
+    let posted = updates::post(
+        &mut tenant.tx,
+        &state.config,
+        now,
         tenant.partner_id,
         id,
-        tenant.user_id(),
-        author,
-        body,
-        now
-    )
-    .fetch_one(&mut *tenant.tx)
-    .await?;
-    if issue.first_response_at.is_none() {
-        sqlx::query!(
-            "update issues set first_response_at = $2 where id = $1 and first_response_at is null",
-            id,
-            now
-        )
-        .execute(&mut *tenant.tx)
-        .await?;
-        history::record(
-            &mut tenant.tx,
-            now,
-            Some(tenant.partner_id),
-            id,
-            Event {
-                kind: "first_response",
-                summary: format!(
-                    "First response from {}; the “awaiting first response” clock stopped.",
-                    author
-                ),
-                actor: &author,
-                data: None,
-            },
-        )
-        .await?;
-    }
-    let actor = tenant.actor();
-    audit::record(
-        &mut tenant.tx,
-        now,
-        &actor,
-        audit::Entry {
-            action: "issue.update_posted",
-            partner_id: Some(tenant.partner_id),
-            subject: Some(("issue", id)),
-            after: Some(serde_json::json!({ "update_id": update_id })),
-            ..Default::default()
+        updates::Author {
+            user_id,
+            name: &author_name,
+            actor: &actor,
         },
+        &body,
     )
     .await?;
-    tenant
-        .commit_with_flash(&state, "Your update is posted.")
-        .await?;
+    let message = match posted.delivery {
+        updates::Delivery::ToGitLab => "Your update is posted; it will appear on GitLab shortly.",
+        updates::Delivery::NoToken | updates::Delivery::NoTrackerIssue => "Your update is posted.",
+    };
+    tenant.commit_with_flash(&state, message).await?;
     Ok(Redirect::to(&format!("/issues/{id}")).into_response())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn updates_are_trimmed_and_bounded() {
-        assert_eq!(
-            parse_update("  Fixed in 1.2.3\n"),
-            Ok("Fixed in 1.2.3".into())
-        );
-        assert!(parse_update(" \n ").is_err());
-        assert!(parse_update(&"x".repeat(10_001)).is_err());
-        assert!(parse_update("bad \u{0} byte").is_err());
-        assert!(parse_update("line one\nline two").is_ok());
-    }
 }

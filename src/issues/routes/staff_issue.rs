@@ -11,7 +11,7 @@ use axum::{
 use serde::Deserialize;
 
 use super::{
-    partner::{TIMELINE_LIMIT, TimelineItem, timeline_items},
+    thread::{TIMELINE_LIMIT, TimelineItem, kept_in_portal, timeline_items},
     view::IssueFacts,
 };
 use crate::{
@@ -53,6 +53,7 @@ pub struct StaffIssuePage {
     pub company: Option<String>,
     pub partner_id: Option<i64>,
     pub timeline: Vec<TimelineItem>,
+    pub kept_in_portal: Option<&'static str>,
     /// What was typed in the partner field, kept when the form comes back.
     pub chosen_partner: String,
     pub errors: FormErrors,
@@ -80,7 +81,8 @@ async fn page(
         facts: IssueFacts::new(&issue, now),
         company,
         partner_id: issue.partner_id,
-        timeline: timeline_items(entries, now),
+        timeline: timeline_items(entries, &issue, now),
+        kept_in_portal: kept_in_portal(&state.config, &issue),
         chosen_partner,
         errors,
     })

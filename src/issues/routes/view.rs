@@ -94,6 +94,7 @@ pub struct IssueFacts {
     pub title: String,
     pub reference: String,
     pub url: Option<String>,
+    /// The description as safe HTML.
     pub description: Option<String>,
     pub severity: String,
     pub status: &'static str,
@@ -127,7 +128,12 @@ impl IssueFacts {
                 .url
                 .clone()
                 .filter(|u| u.starts_with("https://") || u.starts_with("http://")),
-            description: issue.description.clone(),
+            description: issue.description_html.clone().or_else(|| {
+                issue
+                    .description
+                    .as_deref()
+                    .map(|d| crate::markdown::render(d, issue.project_url().as_deref()))
+            }),
             severity: severity_words(issue.severity()),
             status: if issue.is_open() { "Open" } else { "Closed" },
             state_label: state.label(),

@@ -1,8 +1,11 @@
-//! `POST /webhooks/gitlab`: the tracker's issue events. The request checks
-//! the shared secret in constant time, reads and validates the body, stores
-//! the delivery under its key and answers at once; the background task
-//! applies it. Without `PORTAL_GITLAB_WEBHOOK_TOKEN` every delivery is
-//! refused.
+//! `POST /webhooks/gitlab`: the tracker's issue and comment events. The
+//! request checks the secret in constant time (the instance-wide
+//! `PORTAL_GITLAB_WEBHOOK_TOKEN`, or a partner's own from `/integrations`),
+//! reads and validates the body completely, so that what is stored can be
+//! applied, stores the delivery under its key and answers at once; the
+//! background task applies it. A partner's secret is good only for projects
+//! under that partner's verified namespaces. Nothing is stored for a refused
+//! delivery.
 
 use axum::{
     Json, Router,
@@ -19,7 +22,11 @@ use sha2::{Digest, Sha256};
 use crate::{
     accounts::tokens,
     error::AppError,
-    issues::{WebhookEvent, inbox, parse_event},
+    integrations::webhook_secret,
+    issues::{
+        WebhookEvent, inbox, parse_event,
+        routing::{self, ProjectHome},
+    },
     state::AppState,
 };
 
@@ -49,15 +56,27 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-/// Whether the request carries the configured secret.
-fn authorised(state: &AppState, headers: &HeaderMap) -> bool {
-    match (
-        &state.config.gitlab_webhook_token,
-        header(headers, "x-gitlab-token"),
-    ) {
-        (Some(expected), Some(given)) => tokens::same(given, expected.expose_secret()),
-        _ => false,
+/// Who a delivery's secret belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signer {
+    /// The instance-wide token the alliance team installs.
+    Instance,
+    /// A partner's own secret: good for its own projects only.
+    Partner(i64),
+}
+
+/// Who signed the request, if anybody the portal knows.
+async fn signer(state: &AppState, headers: &HeaderMap) -> Result<Option<Signer>, sqlx::Error> {
+    let Some(given) = header(headers, "x-gitlab-token") else {
+        return Ok(None);
+    };
+    if let Some(expected) = &state.config.gitlab_webhook_token
+        && tokens::same(given, expected.expose_secret())
+    {
+        return Ok(Some(Signer::Instance));
     }
+    let partner = webhook_secret::partner_of(&state.pool, given).await?;
+    Ok(partner.map(Signer::Partner))
 }
 
 /// The key one delivery is known by, however often it is sent:
@@ -74,13 +93,17 @@ pub fn delivery_key(headers: &HeaderMap, body: &[u8]) -> Result<String, &'static
 
 #[tracing::instrument(skip_all)]
 async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
-    if !authorised(&state, &headers) {
-        return answer(
-            StatusCode::UNAUTHORIZED,
-            "refused",
-            "Missing or wrong X-Gitlab-Token.",
-        );
-    }
+    let signer = match signer(&state, &headers).await {
+        Ok(Some(signer)) => signer,
+        Ok(None) => {
+            return answer(
+                StatusCode::UNAUTHORIZED,
+                "refused",
+                "Missing or wrong X-Gitlab-Token.",
+            );
+        }
+        Err(e) => return AppError::from(e).into_response(),
+    };
     let bytes = match axum::body::to_bytes(body, MAX_WEBHOOK_BYTES).await {
         Ok(bytes) => bytes,
         Err(_) => {
@@ -95,22 +118,52 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) 
         Ok(text) => text,
         Err(_) => return answer(StatusCode::BAD_REQUEST, "refused", "The body is not UTF-8."),
     };
-    match parse_event(text.as_bytes()) {
+    if text.contains('\0') {
+        // PostgreSQL cannot store it; GitLab never sends it.
+        return answer(
+            StatusCode::BAD_REQUEST,
+            "refused",
+            "The body contains a NUL character.",
+        );
+    }
+    let project = match parse_event(text.as_bytes()) {
         Err(problem) => {
             return answer(StatusCode::BAD_REQUEST, "refused", &problem.to_string());
         }
-        Ok(WebhookEvent::Ignored { object_kind }) => {
+        Ok(WebhookEvent::Ignored { what }) => {
             return answer(
                 StatusCode::OK,
                 "ignored",
-                &format!("Events of kind {object_kind:?} are not used by the portal."),
+                &format!("{what} are not used by the portal."),
             );
         }
-        Ok(WebhookEvent::Issue(_)) => {}
+        Ok(WebhookEvent::Issue(event)) => {
+            ProjectHome::of(event.project_web_url.as_deref(), &event.project_path)
+        }
+        Ok(WebhookEvent::Comment(note)) => {
+            ProjectHome::of(note.project_web_url.as_deref(), &note.project_path)
+        }
+    };
+    if let Signer::Partner(partner_id) = signer {
+        match owns(&state, project.as_ref(), partner_id).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return answer(
+                    StatusCode::FORBIDDEN,
+                    "refused",
+                    "This secret is good only for projects under your organisation's verified namespaces.",
+                );
+            }
+            Err(e) => return AppError::from(e).into_response(),
+        }
     }
     let key = match delivery_key(&headers, &bytes) {
         Ok(key) => key,
         Err(problem) => return answer(StatusCode::BAD_REQUEST, "refused", problem),
+    };
+    let partner_id = match signer {
+        Signer::Partner(id) => Some(id),
+        Signer::Instance => None,
     };
     let stored = async {
         let mut tx = crate::db::begin(&state.pool).await?;
@@ -120,6 +173,7 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) 
             &key,
             header(&headers, "x-gitlab-event"),
             text,
+            partner_id,
         )
         .await?;
         tx.commit().await?;
@@ -139,6 +193,19 @@ async fn receive(State(state): State<AppState>, headers: HeaderMap, body: Body) 
         ),
         Err(e) => AppError::from(e).into_response(),
     }
+}
+
+/// Whether `project` is under a verified namespace of `partner_id`.
+async fn owns(
+    state: &AppState,
+    project: Option<&ProjectHome>,
+    partner_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let Some(project) = project else {
+        return Ok(false);
+    };
+    let mut conn = state.pool.acquire().await?;
+    Ok(routing::owner_of(&mut conn, project).await? == Some(partner_id))
 }
 
 #[cfg(test)]

@@ -10,4 +10,5 @@ mod routing;
 mod scale;
 mod staff;
 mod support;
+mod thread;
 mod webhook;

@@ -187,8 +187,8 @@ async fn other_kinds_of_events_are_acknowledged_and_ignored() {
         .client
         .post(app.url("/webhooks/gitlab"))
         .header("X-Gitlab-Token", TOKEN)
-        .header("X-Gitlab-Event", "Note Hook")
-        .body(serde_json::to_vec(&fixture("note_event")).unwrap())
+        .header("X-Gitlab-Event", "Push Hook")
+        .body(r#"{"object_kind":"push","event_name":"push","ref":"refs/heads/main","commits":[]}"#)
         .send()
         .await
         .unwrap();
@@ -346,16 +346,22 @@ async fn an_older_delivery_arriving_late_changes_nothing() {
 #[tokio::test]
 async fn a_delivery_that_fails_to_apply_is_retried_then_set_aside() {
     let app = spawn().await;
-    // Stored as if valid, but its title breaks the table's rule.
+    // Stored by an earlier version that read it differently: the intake
+    // now refuses such a body, so it can only be there from before.
     let body = with(
         fixture("issue_open_unlabelled"),
-        "/object_attributes/title",
-        json!("t".repeat(1001)),
+        "/object_attributes/state",
+        json!("locked"),
     );
-    assert_eq!(
-        deliver(&app, &body, Some("bad")).await.status(),
-        StatusCode::ACCEPTED
-    );
+    sqlx::query(
+        "insert into webhook_deliveries (delivery_key, event_header, body, received_at, next_attempt_at)
+         values ('old', 'Issue Hook', $1, $2, $2)",
+    )
+    .bind(body.to_string())
+    .bind(app.clock.now())
+    .execute(&app.pool)
+    .await
+    .unwrap();
     assert_eq!(apply(&app).await, 0);
     let (state, attempts): (String, i32) =
         sqlx::query_as("select state, attempts from webhook_deliveries")
@@ -381,4 +387,59 @@ async fn a_delivery_that_fails_to_apply_is_retried_then_set_aside() {
             .unwrap();
     assert_eq!((state.as_str(), attempts), ("failed", 5));
     assert_eq!(count(&app, "select count(*) from issues").await, 0);
+}
+
+#[tokio::test]
+async fn a_title_longer_than_the_portal_keeps_is_applied_cut_not_lost() {
+    let app = spawn().await;
+    partner_with_namespace(&app, "Acme Corp", "ada@acme.test", "acme-corp").await;
+    let body = with(
+        fixture("issue_open_unlabelled"),
+        "/object_attributes/title",
+        json!("t".repeat(1001)),
+    );
+    deliver_and_apply(&app, &body).await;
+    assert_eq!(issue_of(&app, 151244).await.title.chars().count(), 1000);
+    assert_eq!(
+        count(
+            &app,
+            "select count(*) from webhook_deliveries where state <> 'done'"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn nul_characters_are_cleaned_from_text_and_refused_in_paths_before_storing() {
+    let app = spawn().await;
+    partner_with_namespace(&app, "Acme Corp", "ada@acme.test", "acme-corp").await;
+    let body = with(
+        with(
+            fixture("issue_open_unlabelled"),
+            "/object_attributes/title",
+            json!("Runner\u{0} fails"),
+        ),
+        "/object_attributes/description",
+        json!("Steps\u{0}:\n1. run"),
+    );
+    deliver_and_apply(&app, &body).await;
+    let issue = issue_of(&app, 151244).await;
+    assert_eq!(issue.title, "Runner fails");
+
+    for pointer in ["/project/path_with_namespace", "/object_attributes/url"] {
+        let body = with(
+            fixture("issue_open_labelled"),
+            pointer,
+            json!("acme-corp/x\u{0}y"),
+        );
+        let res = deliver(&app, &body, Some(pointer)).await;
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{pointer}");
+        assert!(res.text().await.unwrap().contains("control characters"));
+    }
+    assert_eq!(
+        deliveries(&app).await,
+        1,
+        "nothing stored for the refused ones"
+    );
 }

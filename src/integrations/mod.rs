@@ -1,0 +1,6 @@
+//! A partner's integrations with its own tools and its GitLab group, on
+//! `/integrations`: the secret of the webhook it installs on its group
+//! (§6), and the partner API's tokens and outbound webhooks (§10).
+
+pub mod routes;
+pub mod webhook_secret;
