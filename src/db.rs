@@ -33,8 +33,16 @@ pub fn connect_options(config: &Config) -> Result<PgConnectOptions, DbError> {
     PgConnectOptions::from_str(config.database_url.expose_secret())
         .map_err(|e| DbError::BadUrl(e.to_string()))
         .map(|o| {
-            o.application_name("partner-portal")
-                .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(250))
+            let o = o
+                .application_name("partner-portal")
+                .log_slow_statements(tracing::log::LevelFilter::Warn, Duration::from_millis(250));
+            // Where the portal publishes badges to a catalog, the trigger
+            // on namespaces turns a new wish into a call (migration
+            // 20261203220001).
+            match crate::namespaces::catalog::catalog_host(config) {
+                Some(host) => o.options([("portal.catalog_host", host)]),
+                None => o,
+            }
         })
 }
 

@@ -11,6 +11,7 @@ use sqlx::{PgConnection, PgPool};
 use crate::{
     gitlab::GitLab,
     issues::notes::{self, NoteCall},
+    namespaces::catalog::{self, CatalogCall},
     outbox::{Claimed, Courier, GiveUp, Outcome, Policy, Queue, Worker},
     state::AppState,
 };
@@ -25,6 +26,7 @@ pub static GITLAB_CALLS: Queue = Queue {
 #[derive(Debug, Clone)]
 pub enum Call {
     Note(NoteCall),
+    Catalog(CatalogCall),
 }
 
 #[derive(Clone)]
@@ -74,15 +76,22 @@ impl Courier for GitLabCalls {
 
     async fn load(&self, pool: &PgPool, ids: &[i64]) -> Result<Vec<(i64, Call)>, sqlx::Error> {
         let notes = notes::load(pool, ids).await?;
+        let badges = catalog::load(pool, ids).await?;
         Ok(notes
             .into_iter()
             .map(|(id, call)| (id, Call::Note(call)))
+            .chain(
+                badges
+                    .into_iter()
+                    .map(|(id, call)| (id, Call::Catalog(call))),
+            )
             .collect())
     }
 
     async fn send(&self, claimed: &Claimed<Call>) -> Outcome {
         match &claimed.item {
             Call::Note(call) => notes::send(&self.gitlab, &claimed.with_item(call)).await,
+            Call::Catalog(call) => catalog::send(&self.gitlab, &claimed.with_item(call)).await,
         }
     }
 
@@ -91,10 +100,13 @@ impl Courier for GitLabCalls {
         tx: &mut PgConnection,
         claimed: &Claimed<Call>,
         outcome: &Outcome,
-        _now: DateTime<Utc>,
+        now: DateTime<Utc>,
     ) -> Result<(), sqlx::Error> {
         match &claimed.item {
             Call::Note(call) => notes::settle(tx, &claimed.with_item(call), outcome).await,
+            Call::Catalog(call) => {
+                catalog::settle(tx, &claimed.with_item(call), outcome, now).await
+            }
         }
     }
 }

@@ -5,6 +5,7 @@
 //! once at start with timeouts, a user agent naming the portal and no
 //! redirects.
 
+pub mod catalog;
 pub mod client;
 pub mod hooks;
 pub mod notes;

@@ -48,6 +48,10 @@ pub const JOBS: &[Job] = &[
         run: issue_comment_alerts,
     },
     Job {
+        name: "catalog badges compared with the catalog",
+        run: catalog_comparison,
+    },
+    Job {
         name: "housekeeping",
         run: housekeeping,
     },
@@ -58,6 +62,10 @@ fn issue_reminders(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppRes
         let report = crate::issues::jobs::run_reminders(state, now).await?;
         Ok(report.reminders + report.escalations)
     })
+}
+
+fn catalog_comparison(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult<usize>> {
+    Box::pin(crate::namespaces::catalog::compare(state, now))
 }
 
 fn issue_comment_alerts(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult<usize>> {

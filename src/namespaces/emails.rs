@@ -22,3 +22,20 @@ pub fn rejected(config: &Config, name: &str, url: &str, reason: &str) -> Notice 
     .paragraph("You can register it again once the problem is solved.")
     .action("Your namespaces", config.link("/namespaces"))
 }
+
+pub fn revoked(config: &Config, name: &str, url: &str, namespace_id: i64, reason: &str) -> Notice {
+    Notice::new(
+        "namespace_revoked",
+        format!("Partner badge taken back: {url}"),
+        name,
+    )
+    .paragraph(format!(
+        "The alliance team took the partner badge back from your namespace {url}; its components no longer carry it in the CI/CD Catalog."
+    ))
+    .paragraph(format!("Their reason: {reason}"))
+    .paragraph("Reply to the alliance team if you think this is a mistake.")
+    .action(
+        "The namespace",
+        config.link(&format!("/namespaces/{namespace_id}")),
+    )
+}

@@ -1,6 +1,7 @@
 //! Namespaces: the GitLab groups where partners publish CI/CD Catalog
 //! components, and the components listed under them (PRODUCT.md §4).
 
+pub mod catalog;
 pub mod component;
 pub mod emails;
 pub mod feed;

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
-use super::{Component, NamespaceState, NamespaceUrl};
+use super::{Component, NamespaceState, NamespaceUrl, catalog::CatalogFacts};
 
 #[derive(Debug, Clone)]
 pub struct Namespace {
@@ -19,6 +19,7 @@ pub struct Namespace {
     pub decided_at: Option<DateTime<Utc>>,
     pub verified_at: Option<DateTime<Utc>>,
     pub components: i64,
+    pub catalog: CatalogFacts,
 }
 
 impl Namespace {
@@ -96,7 +97,10 @@ pub async fn page(
 ) -> Result<Vec<Namespace>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"select n.id, n.partner_id, n.url, n.path, n.state, n.reason, n.created_at, n.decided_at, n.verified_at,
-                  (select count(*) from components c where c.partner_id = n.partner_id and c.namespace_id = n.id) as "components!"
+                  (select count(*) from components c where c.partner_id = n.partner_id and c.namespace_id = n.id) as "components!",
+                  n.host, n.catalog_wish, n.catalog_level, n.catalog_published_at, n.catalog_error,
+                  exists (select 1 from gitlab_calls g
+                           where g.kind = 'catalog' and g.namespace_id = n.id and g.status = 'pending') as "catalog_waiting!"
              from namespaces n
             where n.partner_id = $1
             order by n.created_at desc, n.id desc
@@ -120,6 +124,14 @@ pub async fn page(
             decided_at: r.decided_at,
             verified_at: r.verified_at,
             components: r.components,
+            catalog: CatalogFacts {
+                host: r.host,
+                wish: r.catalog_wish,
+                level: r.catalog_level,
+                published_at: r.catalog_published_at,
+                error: r.catalog_error,
+                waiting: r.catalog_waiting,
+            },
         })
         .collect())
 }
@@ -131,7 +143,10 @@ pub async fn get(
 ) -> Result<Option<Namespace>, sqlx::Error> {
     let row = sqlx::query!(
         r#"select n.id, n.partner_id, n.url, n.path, n.state, n.reason, n.created_at, n.decided_at, n.verified_at,
-                  (select count(*) from components c where c.partner_id = n.partner_id and c.namespace_id = n.id) as "components!"
+                  (select count(*) from components c where c.partner_id = n.partner_id and c.namespace_id = n.id) as "components!",
+                  n.host, n.catalog_wish, n.catalog_level, n.catalog_published_at, n.catalog_error,
+                  exists (select 1 from gitlab_calls g
+                           where g.kind = 'catalog' and g.namespace_id = n.id and g.status = 'pending') as "catalog_waiting!"
              from namespaces n
             where n.partner_id = $1 and n.id = $2"#,
         partner_id,
@@ -150,6 +165,14 @@ pub async fn get(
         decided_at: r.decided_at,
         verified_at: r.verified_at,
         components: r.components,
+        catalog: CatalogFacts {
+            host: r.host,
+            wish: r.catalog_wish,
+            level: r.catalog_level,
+            published_at: r.catalog_published_at,
+            error: r.catalog_error,
+            waiting: r.catalog_waiting,
+        },
     }))
 }
 

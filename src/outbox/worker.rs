@@ -327,14 +327,18 @@ impl<C: Courier> Worker<C> {
         }
     }
 
+    /// Rows claimed but not sent (the queue paused): due again when the
+    /// pause ends, their claim undone.
     async fn put_back(&self, ids: &[i64]) -> Result<(), sqlx::Error> {
+        let due = self.clock.now() + self.paused().map_or(chrono::Duration::zero(), to_chrono);
         let sql = format!(
-            "update {} set attempts = greatest(attempts - 1, 0), claimed_at = null
+            "update {} set attempts = greatest(attempts - 1, 0), claimed_at = null, next_attempt_at = $2
               where id = any($1) and status = 'pending'",
             self.courier.queue().table
         );
         sqlx::query(&sql)
             .bind(ids)
+            .bind(due)
             .execute(&self.pool)
             .await
             .map(drop)

@@ -54,6 +54,8 @@ pub struct StaffHomePage {
     pub pending_listings: i64,
     /// Calls to GitLab given up, waiting for staff.
     pub dead_gitlab_calls: i64,
+    /// `None` when nothing is published (no catalog token).
+    pub catalog_disagreements: Option<i64>,
 }
 
 async fn home(
@@ -80,7 +82,14 @@ async fn home(
     let queues = sqlx::query!(
         r#"select (select count(*) from namespaces where state = 'pending') as "namespaces!",
                   (select count(*) from listing_versions where state = 'submitted') as "listings!",
-                  (select count(*) from gitlab_calls where status = 'dead') as "dead_calls!""#
+                  (select count(*) from gitlab_calls where status = 'dead') as "dead_calls!",
+                  (select count(*) from namespaces n
+                    where n.host = $1 and n.catalog_wish is not null
+                      and (n.catalog_level is distinct from n.catalog_wish
+                           or n.catalog_error is not null
+                           or n.catalog_observed <> case n.catalog_wish when 'badged' then 'GITLAB_PARTNER_MAINTAINED'
+                                                                       else 'UNVERIFIED' end)) as "catalog!""#,
+        state.config.gitlab.host()
     )
     .fetch_one(&mut *conn)
     .await?;
@@ -95,6 +104,12 @@ async fn home(
         pending_namespaces: queues.namespaces,
         pending_listings: queues.listings,
         dead_gitlab_calls: queues.dead_calls,
+        catalog_disagreements: state
+            .config
+            .gitlab
+            .admin_token
+            .as_ref()
+            .map(|_| queues.catalog),
     }))
 }
 

@@ -39,6 +39,8 @@ pub fn router() -> Router<AppState> {
 pub struct NamespacePage {
     pub layout: Layout,
     pub ns: Namespace,
+    /// The badge in the CI/CD Catalog: a style and the words.
+    pub catalog: (&'static str, String),
     pub registered: When,
     pub decided: Option<When>,
     pub components: Vec<ComponentRow>,
@@ -105,6 +107,8 @@ async fn page(
     let components =
         store::components(&mut tenant.tx, tenant.partner_id, ns.id, PER_PAGE, offset).await?;
     Ok(NamespacePage {
+        catalog: crate::namespaces::catalog::CatalogState::of(&state.config.gitlab, &ns.catalog)
+            .words(),
         layout: Layout::for_visitor(&tenant.signed_in.visitor, ns.url.clone(), "dashboard"),
         registered: When::new(now, ns.created_at),
         decided: ns.decided_at.map(|d| When::new(now, d)),

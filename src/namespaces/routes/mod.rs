@@ -1,5 +1,6 @@
 //! Pages of the namespaces area, and the public feed.
 
+mod catalog;
 mod components;
 mod feed;
 mod partner;
@@ -19,7 +20,9 @@ pub fn partner_router() -> Router<AppState> {
 
 /// `/admin/namespaces`: the verification queue and its decisions.
 pub fn staff_router() -> Router<AppState> {
-    staff::router().merge(staff_queue::router())
+    staff::router()
+        .merge(staff_queue::router())
+        .merge(catalog::router())
 }
 
 /// `GET /api/v1/verified-namespaces`.

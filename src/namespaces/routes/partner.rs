@@ -18,6 +18,7 @@ use crate::{
     error::{AppError, AppResult},
     namespaces::{
         NamespaceState, NamespaceUrl,
+        catalog::CatalogState,
         store::{self, Registration},
     },
     organizations::{Standing, Tenant},
@@ -41,6 +42,8 @@ pub struct Row {
     pub decided: Option<When>,
     pub reason: Option<String>,
     pub components: i64,
+    /// The badge in the CI/CD Catalog: a style and the words.
+    pub catalog: (&'static str, String),
 }
 
 #[derive(Template)]
@@ -86,6 +89,7 @@ async fn page(
             decided: n.decided_at.map(|d| When::new(now, d)),
             reason: n.reason,
             components: n.components,
+            catalog: CatalogState::of(&state.config.gitlab, &n.catalog).words(),
         })
         .collect();
     Ok(NamespacesPage {

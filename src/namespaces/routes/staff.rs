@@ -16,7 +16,11 @@ use crate::{
     audit,
     dates::When,
     error::{AppError, AppResult},
-    namespaces::{NamespaceState, emails},
+    namespaces::{
+        NamespaceState,
+        catalog::{self, CatalogFacts, CatalogState},
+        emails,
+    },
     organizations::emails as org_emails,
     state::AppState,
     views::{Layout, Page},
@@ -27,6 +31,7 @@ pub fn router() -> Router<AppState> {
         .route("/admin/namespaces/{id}", get(review))
         .route("/admin/namespaces/{id}/verify", post(verify))
         .route("/admin/namespaces/{id}/reject", post(reject))
+        .route("/admin/namespaces/{id}/revoke", post(revoke))
 }
 
 pub struct Sibling {
@@ -54,6 +59,10 @@ pub struct ReviewPage {
     pub website: String,
     pub components: i64,
     pub others: Vec<Sibling>,
+    /// The badge in the CI/CD Catalog: a style and the words.
+    pub catalog: (&'static str, String),
+    /// What the daily comparison read from the catalog, and when.
+    pub observed: Option<(String, When)>,
 }
 
 async fn review(
@@ -67,7 +76,11 @@ async fn review(
                   p.company_name, a.id as "application_id?", a.state as "application_state?",
                   a.website as "website?", ru.name as "registered_name?", ru.email as "registered_email?",
                   du.name as "decided_name?",
-                  (select count(*) from components c where c.namespace_id = n.id) as "components!"
+                  (select count(*) from components c where c.namespace_id = n.id) as "components!",
+                  n.catalog_wish, n.catalog_level, n.catalog_published_at, n.catalog_error,
+                  n.catalog_checked_at, n.catalog_observed, n.catalog_observed_note,
+                  exists (select 1 from gitlab_calls g
+                           where g.kind = 'catalog' and g.namespace_id = n.id and g.status = 'pending') as "catalog_waiting!"
              from namespaces n
              join partners p on p.id = n.partner_id
              left join applications a on a.partner_id = n.partner_id
@@ -93,7 +106,30 @@ async fn review(
         state: o.state.parse().unwrap_or(NamespaceState::Pending),
     })
     .collect();
+    let facts = CatalogFacts {
+        host: r.host.clone(),
+        wish: r.catalog_wish.clone(),
+        level: r.catalog_level,
+        published_at: r.catalog_published_at,
+        error: r.catalog_error,
+        waiting: r.catalog_waiting,
+    };
+    let observed = r.catalog_checked_at.map(|at| {
+        let seen = match (&r.catalog_observed, &r.catalog_observed_note) {
+            (Some(level), _)
+                if catalog::disagrees(r.catalog_wish.as_deref().unwrap_or(""), Some(level)) =>
+            {
+                format!("The catalog shows {level}, not what the portal told it.")
+            }
+            (Some(level), _) => format!("The catalog shows {level}, as told."),
+            (None, Some(note)) => note.clone(),
+            (None, None) => "Nothing could be read.".to_owned(),
+        };
+        (seen, When::new(now, at))
+    });
     Ok(Page(ReviewPage {
+        catalog: CatalogState::of(&state.config.gitlab, &facts).words(),
+        observed,
         layout: Layout::for_visitor(&staff.visitor, format!("Namespace {}", r.url), "admin"),
         id: r.id,
         url: r.url,
@@ -135,6 +171,71 @@ async fn reject(
     Form(d): Form<Decision>,
 ) -> AppResult<Response> {
     decide(state, staff, id, NamespaceState::Rejected, d.reason).await
+}
+
+/// Takes the badge back from a verified namespace, with a reason the
+/// partner's admins receive. The catalog follows (the wish becomes
+/// `unbadged`).
+async fn revoke(
+    State(state): State<AppState>,
+    StaffUser(staff): StaffUser,
+    Path(id): Path<i64>,
+    Form(d): Form<Decision>,
+) -> AppResult<Response> {
+    let reason = crate::decisions::staff_reason(&d.reason, true)?;
+    let now = state.clock.now();
+    let mut tx = crate::db::begin(&state.pool).await?;
+    let ns = sqlx::query!(
+        "update namespaces set state = 'revoked', reason = $2, revoked_at = $3, revoked_for = 'staff',
+                decided_at = $3, decided_by = $4
+          where id = $1 and state = 'verified'
+      returning partner_id, url",
+        id,
+        reason,
+        now,
+        staff.user().id
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(ns) = ns else {
+        sqlx::query_scalar!("select id from namespaces where id = $1", id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(AppError::NotFound)?;
+        return Err(AppError::Conflict(
+            "Only a verified namespace can have its badge revoked.".into(),
+        ));
+    };
+    audit::record(
+        &mut tx,
+        now,
+        &staff.actor(),
+        audit::Entry {
+            action: "namespace.revoked",
+            partner_id: Some(ns.partner_id),
+            subject: Some(("namespace", id)),
+            before: Some(serde_json::json!({ "state": "verified", "url": ns.url })),
+            after: Some(serde_json::json!({ "state": "revoked", "reason": reason })),
+        },
+    )
+    .await?;
+    let admins = org_emails::admins(&mut tx, ns.partner_id).await?;
+    org_emails::send_each(&mut tx, now, &admins, |name| {
+        emails::revoked(&state.config, name, &ns.url, id, &reason)
+    })
+    .await?;
+    session::set_flash(
+        &mut tx,
+        staff.session.id,
+        &format!(
+            "{} no longer carries the partner badge. The partner's admins were emailed.",
+            ns.url
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    state.directory.invalidate();
+    Ok(Redirect::to(&format!("/admin/namespaces/{id}")).into_response())
 }
 
 /// Verifies or rejects a pending registration; a rejection needs a reason.

@@ -4,11 +4,12 @@
 //! through `PORTAL_GITLAB_URL`; nothing inside the portal is mocked.
 //!
 //! What it answers grows with the features that use it: the REST notes API
-//! (`notes.rs`). Self-contained (no `crate::` items), so the benchmark's
+//! (`notes.rs`), and GraphQL for the catalog's badge (`graphql.rs`). Self-contained (no `crate::` items), so the benchmark's
 //! example binary can run the same double (`examples/gitlab_double.rs`).
 
 #![allow(dead_code)] // each test uses the parts it needs
 
+pub mod graphql;
 pub mod notes;
 
 use std::{
@@ -44,6 +45,8 @@ pub enum Answer {
     /// Does what was asked, then never answers: the portal loses the
     /// answer of a call that did happen.
     DoThenHang,
+    /// GraphQL's 200 with the mutation's own `errors` list.
+    MutationErrors(String),
 }
 
 /// Which calls an [`Answer`] is for.
@@ -79,6 +82,15 @@ pub struct State {
     /// Notes per project path and issue number.
     pub notes: HashMap<(String, i64), Vec<StoredNote>>,
     pub next_id: i64,
+    /// The catalog's verification level per root namespace.
+    pub levels: HashMap<String, String>,
+    /// Each level set, in order.
+    pub mutations: Vec<(String, String)>,
+    /// Projects that are published catalog resources.
+    pub catalog_resources: std::collections::HashSet<String>,
+    /// A rate limit on GraphQL, and the calls of the last second.
+    pub graphql_per_second: Option<usize>,
+    pub graphql_calls: Vec<std::time::Instant>,
 }
 
 /// A running double; stops when dropped.
@@ -110,6 +122,7 @@ impl GitLabDouble {
         let addr = listener.local_addr().unwrap();
         let app = Router::new()
             .merge(notes::router())
+            .merge(graphql::router())
             .fallback(not_found)
             .with_state(state.clone());
         let server = tokio::spawn(async move {
@@ -209,7 +222,7 @@ pub async fn scripted(answer: &Answer) -> Option<Response> {
             tokio::time::sleep(Duration::from_secs(3600)).await;
             None
         }
-        Answer::DoThenHang => None,
+        Answer::DoThenHang | Answer::MutationErrors(_) => None,
     }
 }
 

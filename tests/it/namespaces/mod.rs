@@ -1,5 +1,6 @@
 //! Namespaces, components and the verified-namespaces feed (PRODUCT.md §4).
 
+mod catalog;
 mod components;
 mod feed;
 mod owner;
