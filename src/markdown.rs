@@ -31,15 +31,11 @@ fn options() -> Options<'static> {
 }
 
 /// What the sanitiser lets through: ammonia's defaults without images and
-/// image maps, plus the disabled checkboxes of task lists.
+/// image maps.
 fn sanitiser(base: Option<&Url>) -> Builder<'static> {
     let mut builder = Builder::default();
     builder
         .rm_tags(["img", "map", "area"])
-        .add_tags(["input"])
-        .add_tag_attributes("input", ["checked"])
-        .set_tag_attribute_value("input", "type", "checkbox")
-        .set_tag_attribute_value("input", "disabled", "")
         .link_rel(Some("nofollow noopener noreferrer"))
         .url_relative(match base {
             Some(base) => UrlRelative::RewriteWithBase(base.clone()),
@@ -83,6 +79,30 @@ pub fn render(text: &str, project: Option<&str>) -> String {
                 NodeValue::Link(at_gitlab(link, project.as_ref()))
             }
             NodeValue::Link(link) => NodeValue::Link(at_gitlab(link, project.as_ref())),
+            // A task list item reads "☑ done" / "☐ to do": a checkbox no
+            // one can tick would be a form field without a purpose.
+            NodeValue::TaskItem(task) => {
+                let mark = if task.symbol.is_some() {
+                    "☑ "
+                } else {
+                    "☐ "
+                };
+                let text = arena.alloc(NodeValue::Text(mark.into()).into());
+                match node.first_child() {
+                    Some(first) if matches!(first.data.borrow().value, NodeValue::Paragraph) => {
+                        first.prepend(text)
+                    }
+                    _ => node.prepend(text),
+                }
+                let list = node
+                    .parent()
+                    .and_then(|p| match &p.data.borrow().value {
+                        NodeValue::List(list) => Some(*list),
+                        _ => None,
+                    })
+                    .unwrap_or_default();
+                NodeValue::Item(list)
+            }
             other => other,
         };
         node.data.borrow_mut().value = value;
@@ -126,24 +146,11 @@ mod tests {
             html.contains("<table>") && html.contains("<td>2</td>"),
             "{html}"
         );
-        // ammonia writes attributes in no fixed order.
-        let input = |label: &str| {
-            let end = html.find(&format!("> {label}</li>")).unwrap();
-            let start = html[..end].rfind("<input").unwrap();
-            html[start..end].to_owned()
-        };
-        let done = input("done");
         assert!(
-            done.contains("type=\"checkbox\"")
-                && done.contains("checked")
-                && done.contains("disabled"),
+            html.contains("<li>☑ done</li>") && html.contains("<li>☐ todo</li>"),
             "{html}"
         );
-        let todo = input("todo");
-        assert!(
-            todo.contains("disabled") && !todo.contains("checked"),
-            "{html}"
-        );
+        assert!(!html.contains("<input"), "{html}");
         assert!(html.contains("<pre><code>fn main() {}"), "{html}");
     }
 

@@ -153,7 +153,14 @@ pub async fn check(response: Response) -> Result<Response, CallError> {
     }
     let wait = wait_asked(response.headers(), SystemTime::now());
     let body = response.text().await.unwrap_or_default();
-    let reason = format!("GitLab answered {status}{}", reason_suffix(&body));
+    let suffix = reason_suffix(&body);
+    // GitLab's message often just repeats the status ("403 Forbidden").
+    let suffix = if suffix == format!(": {status}") {
+        String::new()
+    } else {
+        suffix
+    };
+    let reason = format!("GitLab answered {status}{suffix}");
     Err(match status {
         StatusCode::TOO_MANY_REQUESTS => CallError::RateLimited {
             after: wait.unwrap_or(Duration::from_secs(60)),

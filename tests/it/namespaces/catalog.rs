@@ -511,3 +511,35 @@ async fn a_burst_of_fifty_is_spread_within_the_platforms_rate_limit() {
     let attempts: i64 = count(&app, "select max(attempts)::bigint from gitlab_calls").await;
     assert_eq!(attempts, 1, "waiting is no attempt");
 }
+
+#[tokio::test]
+async fn staff_see_a_disagreement_in_a_browser() {
+    let double = GitLabDouble::start().await;
+    let app = spawn_with(&double, true).await;
+    let (_, partner) = approved_partner(&app, "Acme Corp", OWNER).await;
+    let id = pending(&app, partner, "127.0.0.1", "acme-corp").await;
+    verify(&staff(&app).await, id).await;
+    double.script(Kind::GraphQl, [Answer::Status(403)]);
+    drain(&app).await;
+
+    let b = crate::browser::Browser::launch(&app.address).await;
+    crate::listings::journey::sign_in_staff(&app, &b, "rita@portal.test", StaffRole::Reviewer)
+        .await;
+    b.goto("/admin").await;
+    b.assert_text_contains("1 namespace where the catalog and the portal disagree")
+        .await;
+    b.goto("/admin/catalog").await;
+    b.assert_text_contains("Publishing failed: GitLab answered 403 Forbidden")
+        .await;
+    b.screenshot("staff-catalog-disagreement").await;
+    b.assert_accessible("catalog disagreements").await;
+    b.click_button("Publish again https://127.0.0.1/acme-corp")
+        .await;
+    b.assert_text_contains("will be published to the catalog again shortly")
+        .await;
+    drain(&app).await;
+    b.goto(&format!("/admin/namespaces/{id}")).await;
+    b.assert_text_contains("Badge published on").await;
+    b.screenshot("staff-namespace-badged").await;
+    b.assert_accessible("a badged namespace").await;
+}
