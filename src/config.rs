@@ -96,6 +96,8 @@ pub struct Config {
     pub mail: MailConfig,
     pub gitlab_webhook_token: Option<SecretString>,
     pub gitlab: GitLabConfig,
+    /// Requests one partner API token may make in a minute.
+    pub api_requests_per_minute: i32,
     pub scheduler_interval: Duration,
     pub request_timeout: Duration,
     pub log_format: LogFormat,
@@ -192,6 +194,8 @@ impl Config {
         // the rest.
         let db_pool_size = parse_number(&get, "PORTAL_DB_POOL_SIZE", 16, 6, 500)? as u32;
         let gitlab = parse_gitlab(&get)?;
+        let api_requests_per_minute =
+            parse_number(&get, "PORTAL_API_REQUESTS_PER_MINUTE", 600, 1, 1_000_000)? as i32;
 
         Ok(Config {
             database_url: SecretString::from(database_url),
@@ -205,6 +209,7 @@ impl Config {
             },
             gitlab_webhook_token: get("PORTAL_GITLAB_WEBHOOK_TOKEN").map(SecretString::from),
             gitlab,
+            api_requests_per_minute,
             scheduler_interval,
             request_timeout,
             log_format,

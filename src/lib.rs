@@ -2,6 +2,7 @@
 //! alliance partner program.
 
 pub mod accounts;
+pub mod api;
 pub mod applications;
 pub mod audit;
 pub mod calendar;

@@ -16,8 +16,9 @@ use url::Url;
 use super::{session::Visitor, tokens};
 use crate::{error::AppError, http::MAX_BODY_BYTES, state::AppState};
 
-/// Paths that authenticate by a shared secret instead of a session.
-const EXEMPT_PREFIXES: &[&str] = &["/webhooks/"];
+/// Paths that authenticate by a secret instead of a session: the tracker's
+/// webhook, and the partner API (a bearer token; it never reads cookies).
+const EXEMPT_PREFIXES: &[&str] = &["/webhooks/", "/api/v1/partner/"];
 
 pub async fn protect(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS)

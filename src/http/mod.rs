@@ -52,6 +52,7 @@ pub fn build_router(state: AppState, extra: Router<AppState>) -> Router {
         .merge(signed_in_routes().route_layer(confirm_first()))
         .merge(partner_routes())
         .merge(staff_routes().route_layer(confirm_first()))
+        .merge(crate::api::router(&state))
         .merge(if extra.has_routes() {
             extra.route_layer(confirm_first())
         } else {

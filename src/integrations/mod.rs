@@ -3,4 +3,5 @@
 //! (§6), and the partner API's tokens and outbound webhooks (§10).
 
 pub mod routes;
+pub mod tokens;
 pub mod webhook_secret;

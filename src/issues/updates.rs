@@ -38,9 +38,9 @@ pub fn parse_update(input: &str) -> Result<String, &'static str> {
     }
 }
 
-/// Who posts.
+/// Who posts: a partner user on the page, a token through the API.
 pub struct Author<'a> {
-    pub user_id: i64,
+    pub user_id: Option<i64>,
     pub name: &'a str,
     pub actor: &'a Actor,
 }

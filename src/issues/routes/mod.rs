@@ -6,7 +6,7 @@ mod settings;
 mod staff;
 mod staff_issue;
 mod staff_new;
-mod thread;
+pub mod thread;
 pub mod view;
 pub mod webhook;
 

@@ -191,7 +191,7 @@ async fn post_update(
         tenant.partner_id,
         id,
         updates::Author {
-            user_id,
+            user_id: Some(user_id),
             name: &author_name,
             actor: &actor,
         },

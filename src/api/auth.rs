@@ -1,0 +1,224 @@
+//! Who calls the partner API: `Authorization: Bearer ppat_…`. One
+//! statement checks the token, counts the request against its rate limit
+//! (in PostgreSQL, so the limit holds across instances) and marks its use;
+//! then the handler gets a transaction confined to the token's partner by
+//! row-level security, exactly as a page does. Session cookies are never
+//! read here: the API is not reachable with a browser's session.
+
+use axum::{
+    extract::{FromRequestParts, Request, State},
+    http::{StatusCode, header, request::Parts},
+    middleware::Next,
+    response::{IntoResponse, Response},
+};
+use chrono::{DateTime, Utc};
+use sqlx::{Postgres, Transaction};
+
+use super::problem::Problem;
+use crate::{
+    accounts::tokens,
+    audit::{self, Actor},
+    integrations::tokens::{PREFIX, Scope},
+    organizations::begin_tenant,
+    state::AppState,
+};
+
+/// The token a request was made with, once checked.
+#[derive(Debug, Clone)]
+pub struct ApiToken {
+    pub id: i64,
+    pub partner_id: i64,
+    pub name: String,
+    pub scope: Scope,
+}
+
+impl ApiToken {
+    pub fn actor(&self) -> Actor {
+        Actor::system(&format!("API token “{}”", self.name))
+    }
+}
+
+/// Where the token stands in its minute.
+#[derive(Debug, Clone, Copy)]
+struct Rate {
+    limit: i32,
+    used: i32,
+    resets_at: DateTime<Utc>,
+}
+
+impl Rate {
+    fn reset_secs(&self, now: DateTime<Utc>) -> i64 {
+        (self.resets_at - now).num_seconds().max(1)
+    }
+
+    fn headers(&self, res: &mut Response, now: DateTime<Utc>) {
+        let h = res.headers_mut();
+        for (name, value) in [
+            ("ratelimit-limit", self.limit.to_string()),
+            (
+                "ratelimit-remaining",
+                (self.limit - self.used).max(0).to_string(),
+            ),
+            ("ratelimit-reset", self.reset_secs(now).to_string()),
+        ] {
+            if let Ok(v) = value.parse() {
+                h.insert(name, v);
+            }
+        }
+    }
+}
+
+fn bearer(req: &Request) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| t.starts_with(PREFIX) && t.len() <= 200)
+}
+
+/// The middleware of every API route: checks the token, refuses with a
+/// problem, or lets the request through with the token in its extensions
+/// and the rate limit's headers on the answer.
+pub async fn authenticate(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let now = state.clock.now();
+    let Some(given) = bearer(&req) else {
+        return Problem::unauthorized(
+            "Send an API token made on /integrations as `Authorization: Bearer ppat_…`.",
+        )
+        .into_response();
+    };
+    let checked = sqlx::query!(
+        r#"select token_id, partner_id, scope, name, verdict as "verdict!", used as "used!",
+                  window_ends as "window_ends!"
+             from api_token_use($1, $2, $3)"#,
+        tokens::hash(given),
+        now,
+        state.config.api_requests_per_minute
+    )
+    .fetch_one(&state.pool)
+    .await;
+    let row = match checked {
+        Ok(row) => row,
+        Err(e) => return Problem::from(e).into_response(),
+    };
+    let rate = Rate {
+        limit: state.config.api_requests_per_minute,
+        used: row.used,
+        resets_at: row.window_ends,
+    };
+    let token = match (
+        row.token_id,
+        row.partner_id,
+        row.scope.as_deref().and_then(Scope::parse),
+    ) {
+        (Some(id), Some(partner_id), Some(scope)) => ApiToken {
+            id,
+            partner_id,
+            name: row.name.unwrap_or_default(),
+            scope,
+        },
+        _ => return Problem::unauthorized("This token is not known.").into_response(),
+    };
+    match row.verdict.as_str() {
+        "ok" => {}
+        "limited" => {
+            let mut res = Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+            )
+            .detail(format!(
+                "A token may make {} requests a minute; try again in {} s.",
+                rate.limit,
+                rate.reset_secs(now)
+            ))
+            .header(header::RETRY_AFTER, rate.reset_secs(now))
+            .into_response();
+            rate.headers(&mut res, now);
+            return res;
+        }
+        verdict => {
+            let why = if verdict == "revoked" {
+                "This token was revoked."
+            } else {
+                "This token has expired."
+            };
+            refused(&state, &token, verdict).await;
+            return Problem::unauthorized(why).into_response();
+        }
+    }
+    req.extensions_mut().insert(token);
+    let mut res = next.run(req).await;
+    rate.headers(&mut res, now);
+    res
+}
+
+/// A refused use of a token the portal knows is audited for its
+/// organisation (an unknown token has none to tell).
+pub async fn refused(state: &AppState, token: &ApiToken, why: &str) {
+    let now = state.clock.now();
+    let recorded = async {
+        let mut tx = crate::db::begin(&state.pool).await?;
+        audit::record(
+            &mut tx,
+            now,
+            &token.actor(),
+            audit::Entry {
+                action: "api_token.refused",
+                partner_id: Some(token.partner_id),
+                subject: Some(("api_token", token.id)),
+                after: Some(serde_json::json!({ "why": why })),
+                ..Default::default()
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok::<_, crate::error::AppError>(())
+    }
+    .await;
+    if let Err(e) = recorded {
+        tracing::warn!(error = %e, "partner API: could not audit a refused token");
+    }
+}
+
+/// A handler's context: the token and a transaction confined to its
+/// partner.
+pub struct ApiTenant {
+    pub token: ApiToken,
+    pub tx: Transaction<'static, Postgres>,
+}
+
+impl ApiTenant {
+    pub fn partner_id(&self) -> i64 {
+        self.token.partner_id
+    }
+
+    /// Refuses a `read` token where writing is asked (and audits it).
+    pub async fn require_write(&self, state: &AppState) -> Result<(), Problem> {
+        if self.token.scope == Scope::Write {
+            return Ok(());
+        }
+        refused(state, &self.token, "read scope used to write").await;
+        Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "insufficient-scope",
+            "This token may only read",
+        )
+        .detail("Make a token with the write scope on /integrations to post updates."))
+    }
+}
+
+impl FromRequestParts<AppState> for ApiTenant {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let token = parts
+            .extensions
+            .get::<ApiToken>()
+            .cloned()
+            .ok_or_else(|| Problem::unauthorized("No API token."))?;
+        let tx = begin_tenant(&state.pool, token.partner_id).await?;
+        Ok(Self { token, tx })
+    }
+}
