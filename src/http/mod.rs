@@ -2,6 +2,7 @@
 //! wrapped in the layers every response goes through.
 
 mod assets;
+pub mod client_addr;
 mod health;
 mod layers;
 mod pages;

@@ -16,6 +16,7 @@ mod accounts;
 mod applications;
 mod audit;
 mod cli;
+mod client_address;
 mod demo;
 mod http_basics;
 mod issues;
