@@ -8,7 +8,7 @@ use tokio::{net::TcpListener, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    accounts::Passwords,
+    accounts::{self, Passwords},
     clock::Clock,
     config::Config,
     db::{self, DbError},
@@ -17,6 +17,8 @@ use crate::{
     jobs::Scheduler,
     listings::Directory,
     mail::Dispatcher,
+    metrics::{Metrics, MetricsServer},
+    secrets::{self, Secrets},
     state::AppState,
 };
 
@@ -29,6 +31,10 @@ pub enum StartupError {
     Bind { addr: SocketAddr, cause: String },
     #[error("{0}")]
     Mail(String),
+    #[error("PORTAL_METRICS_ADDR: cannot listen on {addr} ({cause})")]
+    MetricsBind { addr: SocketAddr, cause: String },
+    #[error(transparent)]
+    Secrets(#[from] secrets::KeyError),
 }
 
 /// Knobs for tests; the defaults are what production runs.
@@ -55,6 +61,7 @@ pub struct Application {
     router: Router,
     state: AppState,
     background_tasks: bool,
+    metrics: Option<MetricsServer>,
 }
 
 impl Application {
@@ -63,7 +70,13 @@ impl Application {
     }
 
     pub async fn build_with(config: Config, options: Options) -> Result<Self, StartupError> {
+        let secrets = Arc::new(Secrets::load(&config)?);
         let pool = db::prepare(&config).await?;
+        // Secrets an earlier release kept in plain text are sealed now
+        // (safe while other instances do the same).
+        accounts::totp_secrets::seal_plain(&pool, &secrets)
+            .await
+            .map_err(|e| StartupError::Database(DbError::Migration(e.to_string())))?;
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(|e| StartupError::Bind {
@@ -74,6 +87,16 @@ impl Application {
             addr: config.addr,
             cause: e.to_string(),
         })?;
+        let metrics =
+            match config.metrics_addr {
+                Some(addr) => Some(MetricsServer::bind(addr).await.map_err(|e| {
+                    StartupError::MetricsBind {
+                        addr,
+                        cause: e.to_string(),
+                    }
+                })?),
+                None => None,
+            };
         let config = config.with_bound_addr(bound);
         let state = AppState {
             pool: pool.clone(),
@@ -82,6 +105,8 @@ impl Application {
             passwords: Passwords::new(),
             directory: Arc::new(Directory::new(pool.clone())),
             sessions: Arc::default(),
+            secrets,
+            metrics: Arc::new(Metrics::new()),
         };
         // Fail at start, not at the first email, if the transport is unusable.
         Dispatcher::new(state.pool.clone(), &state.config, state.clock.clone())
@@ -92,11 +117,20 @@ impl Application {
             router,
             state,
             background_tasks: options.background_tasks,
+            metrics,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.state.config.addr.port()
+    }
+
+    /// The port of `GET /metrics`, when `PORTAL_METRICS_ADDR` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics
+            .as_ref()
+            .and_then(|m| m.local_addr().ok())
+            .map(|a| a.port())
     }
 
     pub fn state(&self) -> &AppState {
@@ -111,9 +145,13 @@ impl Application {
             router,
             state,
             background_tasks,
+            metrics,
         } = self;
 
         let mut tasks = JoinSet::new();
+        if let Some(metrics) = metrics {
+            tasks.spawn(metrics.serve(state.clone(), shutdown.child_token()));
+        }
         // Part of serving, not a background job: keeps the directory fresh.
         tasks.spawn(state.directory.clone().watch(shutdown.child_token()));
         if background_tasks {

@@ -9,6 +9,8 @@ use crate::{
     clock::Clock,
     config::Config,
     listings::Directory,
+    metrics::Metrics,
+    secrets::Secrets,
 };
 
 #[derive(Clone)]
@@ -21,4 +23,8 @@ pub struct AppState {
     pub directory: Arc<Directory>,
     /// Sessions remembered between requests (confirmed before use).
     pub sessions: Arc<SessionCache>,
+    /// Seals and opens secrets kept at rest (TOTP secrets, tokens).
+    pub secrets: Arc<Secrets>,
+    /// Counters and histograms for `GET /metrics`.
+    pub metrics: Arc<Metrics>,
 }

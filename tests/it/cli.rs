@@ -24,6 +24,7 @@ fn staff_create(
             "--password-stdin",
         ])
         .env("DATABASE_URL", &db.url)
+        .env("PORTAL_SECRET_KEY", crate::helpers::TEST_SECRET_KEY)
         .env("PORTAL_MAIL_DIR", mail_dir)
         .env("PORTAL_PUBLIC_URL", "https://partners.example.com")
         .env("RUST_LOG", "error")
@@ -149,6 +150,7 @@ async fn run_jobs_runs_one_pass_and_reports_each_job() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_partner-portal"))
         .arg("run-jobs")
         .env("DATABASE_URL", &db.url)
+        .env("PORTAL_SECRET_KEY", crate::helpers::TEST_SECRET_KEY)
         .env("PORTAL_MAIL_DIR", mail.path())
         .env("RUST_LOG", "error")
         .output()

@@ -27,6 +27,7 @@ mod listings;
 mod namespaces;
 mod outbox;
 mod remembered_sessions;
+mod secrets_at_rest;
 mod shutdown;
 mod startup;
 mod team;
