@@ -66,6 +66,8 @@ pub fn build_router(state: AppState, extra: Router<AppState>) -> Router {
             state.clone(),
             session::load,
         ))
+        // Counts by route template, so it runs after routing.
+        .layer(from_fn_with_state(state.clone(), crate::metrics::track))
         .with_state(state)
         .layer(
             ServiceBuilder::new()

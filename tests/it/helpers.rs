@@ -211,6 +211,8 @@ pub fn test_config(db: &TestDb, mail_dir: &std::path::Path, overrides: &[(&str, 
 #[allow(dead_code)] // each test uses the parts it needs
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:PORT` of `GET /metrics`, when `PORTAL_METRICS_ADDR` is set.
+    pub metrics_address: Option<String>,
     pub state: AppState,
     pub pool: PgPool,
     pub clock: Clock,
@@ -263,11 +265,15 @@ pub async fn spawn_app_with(spawn: Spawn<'_>) -> TestApp {
     .await
     .expect("the portal starts");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     let state = app.state().clone();
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
     TestApp {
         address,
+        metrics_address,
         pool: state.pool.clone(),
         state,
         clock,

@@ -24,6 +24,7 @@ mod journeys;
 mod keyboard_journeys;
 mod licenses;
 mod listings;
+mod metrics;
 mod namespaces;
 mod outbox;
 mod remembered_sessions;
