@@ -45,7 +45,10 @@ pub fn init(format: LogFormat) {
                 tracing_subscriber::fmt::layer()
                     .json()
                     .event_format(OneLineSql {
-                        inner: event_format().json().flatten_event(true).with_current_span(true),
+                        inner: event_format()
+                            .json()
+                            .flatten_event(true)
+                            .with_current_span(true),
                         json: true,
                     })
                     .with_writer(std::io::stderr),
@@ -291,7 +294,10 @@ mod tests {
             tracing_subscriber::fmt::layer()
                 .json()
                 .event_format(OneLineSql {
-                    inner: event_format().json().flatten_event(true).with_current_span(true),
+                    inner: event_format()
+                        .json()
+                        .flatten_event(true)
+                        .with_current_span(true),
                     json: true,
                 })
                 .with_writer(out.clone()),

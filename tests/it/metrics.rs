@@ -100,8 +100,14 @@ async fn requests_are_counted_by_route_template_and_status_and_timed() {
 async fn outbox_and_inbox_series_follow_their_rows() {
     let app = with_metrics().await;
     let text = scrape(&app).await;
-    assert_eq!(value(&text, r#"portal_outbox_pending{queue="mail"}"#), Some(0.0));
-    assert_eq!(value(&text, r#"portal_outbox_dead{queue="mail"}"#), Some(0.0));
+    assert_eq!(
+        value(&text, r#"portal_outbox_pending{queue="mail"}"#),
+        Some(0.0)
+    );
+    assert_eq!(
+        value(&text, r#"portal_outbox_dead{queue="mail"}"#),
+        Some(0.0)
+    );
     assert_eq!(value(&text, "portal_webhook_inbox_pending"), Some(0.0));
 
     // A sign-up queues its confirmation email (no dispatcher runs here).
@@ -129,22 +135,37 @@ async fn outbox_and_inbox_series_follow_their_rows() {
     let text = scrape(&app).await;
     let pending = value(&text, r#"portal_outbox_pending{queue="mail"}"#).unwrap();
     assert!(pending >= 2.0, "{text}");
-    assert_eq!(value(&text, r#"portal_outbox_dead{queue="mail"}"#), Some(1.0));
-    let overdue = value(&text, r#"portal_outbox_oldest_due_age_seconds{queue="mail"}"#).unwrap();
+    assert_eq!(
+        value(&text, r#"portal_outbox_dead{queue="mail"}"#),
+        Some(1.0)
+    );
+    let overdue = value(
+        &text,
+        r#"portal_outbox_oldest_due_age_seconds{queue="mail"}"#,
+    )
+    .unwrap();
     assert!((590.0..3600.0).contains(&overdue), "{overdue}");
     assert_eq!(value(&text, "portal_webhook_inbox_pending"), Some(1.0));
     let lag = value(&text, "portal_webhook_inbox_lag_seconds").unwrap();
     assert!((85.0..3600.0).contains(&lag), "{lag}");
 
     // Delivered: the queue empties.
-    sqlx::query("update outbox_emails set status = 'sent', sent_at = now() where status = 'pending'")
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "update outbox_emails set status = 'sent', sent_at = now() where status = 'pending'",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
     let text = scrape(&app).await;
-    assert_eq!(value(&text, r#"portal_outbox_pending{queue="mail"}"#), Some(0.0));
     assert_eq!(
-        value(&text, r#"portal_outbox_oldest_due_age_seconds{queue="mail"}"#),
+        value(&text, r#"portal_outbox_pending{queue="mail"}"#),
+        Some(0.0)
+    );
+    assert_eq!(
+        value(
+            &text,
+            r#"portal_outbox_oldest_due_age_seconds{queue="mail"}"#
+        ),
         Some(0.0)
     );
 }
@@ -159,20 +180,30 @@ async fn sign_in_failures_locks_scheduler_passes_and_the_pool_are_reported() {
         agent
             .post(
                 "/login",
-                &[("email", "ada@example.com"), ("password", "wrong wrong wrong")],
+                &[
+                    ("email", "ada@example.com"),
+                    ("password", "wrong wrong wrong"),
+                ],
             )
             .await;
     }
     jobs::run_at(&app.state, app.clock.now()).await.unwrap();
 
     let text = scrape(&app).await;
-    assert_eq!(value(&text, "portal_sign_in_failures_total"), Some(10.0), "{text}");
+    assert_eq!(
+        value(&text, "portal_sign_in_failures_total"),
+        Some(10.0),
+        "{text}"
+    );
     assert_eq!(value(&text, "portal_account_locks_total"), Some(1.0));
     assert_eq!(
         value(&text, r#"portal_sign_in_refused_total{limit="account"}"#),
         Some(1.0)
     );
-    assert_eq!(value(&text, "portal_scheduler_pass_duration_seconds_count"), Some(1.0));
+    assert_eq!(
+        value(&text, "portal_scheduler_pass_duration_seconds_count"),
+        Some(1.0)
+    );
     for job in ["license expiry reminders", "housekeeping"] {
         assert_eq!(
             value(
@@ -183,7 +214,10 @@ async fn sign_in_failures_locks_scheduler_passes_and_the_pool_are_reported() {
             "{job}"
         );
         assert_eq!(
-            value(&text, &format!(r#"portal_scheduler_job_failures_total{{job="{job}"}}"#)),
+            value(
+                &text,
+                &format!(r#"portal_scheduler_job_failures_total{{job="{job}"}}"#)
+            ),
             Some(0.0)
         );
     }
