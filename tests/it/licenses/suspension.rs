@@ -6,7 +6,11 @@ use partner_portal::jobs;
 use reqwest::StatusCode;
 
 use super::*;
-use crate::{fixtures::approved_partner, helpers::spawn_app};
+use crate::{
+    browser::Browser,
+    fixtures::approved_partner,
+    helpers::{PASSWORD, spawn_app},
+};
 
 async fn application_of(app: &TestApp, partner_id: i64) -> i64 {
     sqlx::query_scalar("select id from applications where partner_id = $1")
@@ -126,6 +130,23 @@ async fn suspension_suspends_active_licenses_and_reinstatement_restores_those_st
         "{}",
         csv.body
     );
+    // What a person sees, checked by axe.
+    {
+        let b = Browser::launch(&app.address).await;
+        b.goto("/login").await;
+        b.fill("Email address", OWNER).await;
+        b.fill("Password", PASSWORD).await;
+        b.click_button("Sign in").await;
+        b.goto("/licenses").await;
+        b.assert_text_contains("Suspended").await;
+        b.screenshot("licenses-suspended").await;
+        b.assert_accessible("licenses of a suspended partner").await;
+        b.goto(&format!("/licenses/{long}")).await;
+        b.assert_text_contains("Suspended with the partnership")
+            .await;
+        b.screenshot("license-suspended").await;
+        b.assert_accessible("a suspended license").await;
+    }
 
     // No reminder while suspended, even one that falls due.
     let before = app.emails_to(OWNER).await.len();
