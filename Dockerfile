@@ -12,6 +12,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
 COPY --from=build /src/target/release/partner-portal /usr/local/bin/partner-portal
 USER portal
 WORKDIR /var/lib/partner-portal
+# ./var holds the key for secrets at rest when PORTAL_SECRET_KEY is unset:
+# made here so a volume mounted on it belongs to the portal user.
+RUN mkdir -p /var/lib/partner-portal/var
 ENV PORTAL_ADDR=0.0.0.0:8080
 EXPOSE 8080
 HEALTHCHECK --interval=30s --timeout=3s CMD ["/bin/sh", "-c", "exec 3<>/dev/tcp/127.0.0.1/8080"]

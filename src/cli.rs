@@ -1,5 +1,5 @@
 //! The command line: `serve` (default), `migrate`, `demo-data`, `run-jobs`,
-//! `staff create`.
+//! `rotate-secret-key`, `staff create`.
 
 use std::{io::Read, process::ExitCode, sync::Arc, time::Duration};
 
@@ -10,6 +10,7 @@ use crate::{
     accounts::{
         EmailAddress, Passwords,
         staff::{self, NewStaff, StaffRole},
+        totp_secrets,
     },
     audit::Actor,
     clock::Clock,
@@ -17,6 +18,7 @@ use crate::{
     db, demo, jobs,
     listings::Directory,
     mail::Dispatcher,
+    secrets::{self, Secrets},
     startup::{Application, cancel_on_signal},
     state::AppState,
     telemetry,
@@ -48,6 +50,10 @@ enum Command {
     /// Run one pass of the background jobs now (reminders, escalations,
     /// digest, housekeeping), print what each did and how long it took.
     RunJobs,
+    /// Re-seal every secret kept at rest under PORTAL_SECRET_KEY (after
+    /// moving the previous key to PORTAL_OLD_SECRET_KEYS); safe while the
+    /// portal serves.
+    RotateSecretKey,
     /// Manage staff accounts.
     Staff {
         #[command(subcommand)]
@@ -94,6 +100,7 @@ pub async fn run() -> ExitCode {
         Command::Migrate => migrate(config).await,
         Command::DemoData { scale } => demo_data(config, scale).await,
         Command::RunJobs => run_jobs(config).await,
+        Command::RotateSecretKey => rotate_secret_key(config).await,
         Command::Staff {
             command:
                 StaffCommand::Create {
@@ -124,7 +131,9 @@ async fn serve(config: Config) -> Result<(), Failure> {
 }
 
 async fn migrate(config: Config) -> Result<(), Failure> {
+    let secrets = Secrets::load(&config)?;
     let pool = db::prepare(&config).await?;
+    totp_secrets::seal_plain(&pool, &secrets).await?;
     pool.close().await;
     eprintln!("partner-portal: the database is up to date");
     Ok(())
@@ -134,8 +143,11 @@ async fn demo_data(config: Config, scale: f64) -> Result<(), Failure> {
     if !(0.0001..=10.0).contains(&scale) {
         return Err(Failure("--scale: use a number from 0.0001 to 10".into()));
     }
-    let pool = db::prepare(&config).await?;
-    let summary = demo::run(&pool, demo::Scale(scale), Clock::system().now()).await?;
+    let secrets = Secrets::load(&config)?;
+    // Bulk loading runs long statements on purpose: no slow-statement
+    // warnings between the progress lines.
+    let pool = db::prepare_quiet(&config).await?;
+    let summary = demo::run(&pool, &secrets, demo::Scale(scale), Clock::system().now()).await?;
     println!();
     for (label, n) in &summary.counts {
         println!("{n:>10}  {label}");
@@ -155,11 +167,14 @@ async fn demo_data(config: Config, scale: f64) -> Result<(), Failure> {
 }
 
 async fn run_jobs(config: Config) -> Result<(), Failure> {
+    let secrets = Arc::new(Secrets::load(&config)?);
     let pool = db::prepare(&config).await?;
     let state = AppState {
         directory: Arc::new(Directory::new(pool.clone())),
         sessions: Arc::default(),
         gitlab: crate::gitlab::GitLab::new(&config.gitlab, &config.public_url),
+        secrets,
+        metrics: Arc::default(),
         pool: pool.clone(),
         config: Arc::new(config),
         clock: Clock::system(),
@@ -189,6 +204,33 @@ async fn run_jobs(config: Config) -> Result<(), Failure> {
     failed.map_or(Ok(()), |f| Err(Failure(f)))
 }
 
+async fn rotate_secret_key(config: Config) -> Result<(), Failure> {
+    let secrets = Secrets::load(&config)?;
+    let pool = db::prepare(&config).await?;
+    let plain = totp_secrets::seal_plain(&pool, &secrets).await?;
+    let report = secrets::reseal_all(&pool, &secrets).await?;
+    pool.close().await;
+    println!(
+        "resealed {} secret(s) under key {}; sealed {plain} kept in plain text",
+        report.resealed,
+        secrets.current_key_id()
+    );
+    for (column, id, why) in &report.unreadable {
+        println!("cannot open {column} of row {id}: {why}");
+    }
+    if report.unreadable.is_empty() {
+        eprintln!(
+            "partner-portal: every secret is sealed under the current key; keys in PORTAL_OLD_SECRET_KEYS are no longer needed"
+        );
+        Ok(())
+    } else {
+        Err(Failure(format!(
+            "{} secret(s) could not be opened with PORTAL_SECRET_KEY or PORTAL_OLD_SECRET_KEYS; add the key they were sealed with and run again",
+            report.unreadable.len()
+        )))
+    }
+}
+
 async fn create_staff(
     config: Config,
     email: String,
@@ -212,6 +254,7 @@ async fn create_staff(
     let password =
         staff::check_password(password, &email, &name).map_err(|e| format!("password: {e}"))?;
 
+    let secrets = Secrets::load(&config)?;
     let pool = db::prepare(&config).await?;
     let clock = Clock::system();
     let password_hash = Passwords::new().hash(&password).await?;
@@ -225,6 +268,7 @@ async fn create_staff(
     let mut tx = crate::db::begin(&pool).await?;
     let created = staff::create(
         &mut tx,
+        &secrets,
         clock.now(),
         &Actor::command_line(),
         &new,

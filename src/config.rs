@@ -5,6 +5,8 @@
 use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 use lettre::message::Mailbox;
+
+use crate::http::client_addr::TrustedProxies;
 use secrecy::SecretString;
 use url::Url;
 
@@ -108,6 +110,27 @@ pub struct Config {
     /// Connections this instance keeps to PostgreSQL at most, the two
     /// that wait for notifications included.
     pub db_pool_size: u32,
+    /// Reverse proxies whose `X-Forwarded-For` / `Forwarded` is believed.
+    pub trusted_proxies: TrustedProxies,
+    /// Where `GET /metrics` answers; `None`: nowhere.
+    pub metrics_addr: Option<SocketAddr>,
+    /// The key that seals secrets at rest (`PORTAL_SECRET_KEY`), and older
+    /// keys still accepted for opening (`PORTAL_OLD_SECRET_KEYS`). `None`:
+    /// a key file under `./var` (see `crate::secrets`).
+    pub secret_keys: Option<SecretKeys>,
+}
+
+/// `PORTAL_SECRET_KEY` and `PORTAL_OLD_SECRET_KEYS`, decoded.
+#[derive(Clone)]
+pub struct SecretKeys {
+    pub current: crate::secrets::KeyBytes,
+    pub old: Vec<crate::secrets::KeyBytes>,
+}
+
+impl std::fmt::Debug for SecretKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SecretKeys(…)")
+    }
 }
 
 impl Config {
@@ -196,6 +219,20 @@ impl Config {
         let gitlab = parse_gitlab(&get)?;
         let api_requests_per_minute =
             parse_number(&get, "PORTAL_API_REQUESTS_PER_MINUTE", 600, 1, 1_000_000)? as i32;
+        let trusted_proxies =
+            TrustedProxies::parse(get("PORTAL_TRUSTED_PROXIES").as_deref().unwrap_or(""))
+                .map_err(|e| ConfigError::new("PORTAL_TRUSTED_PROXIES", e))?;
+        let metrics_addr = get("PORTAL_METRICS_ADDR")
+            .map(|text| {
+                SocketAddr::from_str(text.trim()).map_err(|_| {
+                    ConfigError::new(
+                        "PORTAL_METRICS_ADDR",
+                        format!("{text:?} is not an address to listen on (expected IP:PORT, e.g. 127.0.0.1:9090)"),
+                    )
+                })
+            })
+            .transpose()?;
+        let secret_keys = parse_secret_keys(&get)?;
 
         Ok(Config {
             database_url: SecretString::from(database_url),
@@ -217,6 +254,9 @@ impl Config {
             session_absolute_timeout,
             namespace_hosts,
             db_pool_size,
+            trusted_proxies,
+            metrics_addr,
+            secret_keys,
         })
     }
 
@@ -411,6 +451,41 @@ fn parse_gitlab(get: &impl Fn(&str) -> Option<String>) -> Result<GitLabConfig, C
     })
 }
 
+/// `PORTAL_SECRET_KEY`: 32 random bytes in base64 (`openssl rand -base64
+/// 32`); `PORTAL_OLD_SECRET_KEYS`: earlier ones, comma-separated, still
+/// accepted for opening while `rotate-secret-key` re-seals.
+fn parse_secret_keys(
+    get: &impl Fn(&str) -> Option<String>,
+) -> Result<Option<SecretKeys>, ConfigError> {
+    let decode = |var: &'static str, text: &str| {
+        crate::secrets::KeyBytes::from_base64(text.trim()).map_err(|problem| {
+            ConfigError::new(
+                var,
+                format!("{problem}; make one with: openssl rand -base64 32"),
+            )
+        })
+    };
+    let old = match get("PORTAL_OLD_SECRET_KEYS") {
+        Some(text) => text
+            .split(',')
+            .filter(|k| !k.trim().is_empty())
+            .map(|k| decode("PORTAL_OLD_SECRET_KEYS", k))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => Vec::new(),
+    };
+    match get("PORTAL_SECRET_KEY") {
+        Some(text) => Ok(Some(SecretKeys {
+            current: decode("PORTAL_SECRET_KEY", &text)?,
+            old,
+        })),
+        None if !old.is_empty() => Err(ConfigError::new(
+            "PORTAL_OLD_SECRET_KEYS",
+            "is set without PORTAL_SECRET_KEY; set the current key too",
+        )),
+        None => Ok(None),
+    }
+}
+
 fn parse_number(
     get: &impl Fn(&str) -> Option<String>,
     var: &'static str,
@@ -527,6 +602,10 @@ mod tests {
             ("PORTAL_GITLAB_URL", "ftp://gitlab.example.com"),
             ("PORTAL_GITLAB_URL", "https://gitlab.example.com/?x=1"),
             ("PORTAL_GITLAB_URL", "https://user:pw@gitlab.example.com"),
+            ("PORTAL_TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal"),
+            ("PORTAL_METRICS_ADDR", "9090"),
+            ("PORTAL_SECRET_KEY", "c2hvcnQ="),
+            ("PORTAL_SECRET_KEY", "not base64 at all!"),
         ];
         for (var, value) in cases {
             let err = config(&[(var, value)]).unwrap_err();
@@ -544,6 +623,37 @@ mod tests {
         )])
         .unwrap();
         assert_eq!(c.namespace_hosts, ["gitlab.com", "gitlab.example.org"]);
+    }
+
+    #[test]
+    fn production_settings_default_to_off() {
+        let c = config(&[]).unwrap();
+        assert!(c.trusted_proxies.is_empty());
+        assert_eq!(c.metrics_addr, None);
+        assert!(c.secret_keys.is_none());
+        let c = config(&[
+            ("PORTAL_TRUSTED_PROXIES", "10.0.0.0/8,::1"),
+            ("PORTAL_METRICS_ADDR", "127.0.0.1:9090"),
+        ])
+        .unwrap();
+        assert!(c.trusted_proxies.contains("10.1.2.3".parse().unwrap()));
+        assert_eq!(c.metrics_addr, Some("127.0.0.1:9090".parse().unwrap()));
+    }
+
+    #[test]
+    fn old_secret_keys_need_a_current_one_and_are_never_echoed() {
+        let key = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+        let err = config(&[("PORTAL_OLD_SECRET_KEYS", key)]).unwrap_err();
+        assert_eq!(err.var, "PORTAL_OLD_SECRET_KEYS");
+        let c = config(&[
+            ("PORTAL_SECRET_KEY", key),
+            ("PORTAL_OLD_SECRET_KEYS", &format!("{key}, {key}")),
+        ])
+        .unwrap();
+        assert_eq!(c.secret_keys.as_ref().unwrap().old.len(), 2);
+        let bad = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNkZWZn";
+        let err = config(&[("PORTAL_SECRET_KEY", bad)]).unwrap_err();
+        assert!(!err.to_string().contains(bad), "{err}");
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! Connecting to PostgreSQL: the database is created when missing and the
 //! embedded migrations are applied, so a fresh machine needs no manual step.
 
-use std::{str::FromStr, time::Duration};
+use std::{
+    str::FromStr,
+    sync::atomic::{AtomicUsize, Ordering},
+    time::Duration,
+};
 
 use secrecy::ExposeSecret;
 use sqlx::{
@@ -48,7 +52,18 @@ pub fn connect_options(config: &Config) -> Result<PgConnectOptions, DbError> {
 
 /// Creates the database if it does not exist, runs migrations, and returns a pool.
 pub async fn prepare(config: &Config) -> Result<PgPool, DbError> {
-    let options = connect_options(config)?;
+    prepare_with(connect_options(config)?, config).await
+}
+
+/// [`prepare`] for bulk work whose long statements are expected
+/// (`demo-data`): no slow-statement warnings.
+pub async fn prepare_quiet(config: &Config) -> Result<PgPool, DbError> {
+    let options = connect_options(config)?
+        .log_slow_statements(tracing::log::LevelFilter::Off, Duration::from_secs(3600));
+    prepare_with(options, config).await
+}
+
+async fn prepare_with(options: PgConnectOptions, config: &Config) -> Result<PgPool, DbError> {
     ensure_database_exists(&options).await?;
     let pool = pool_options(config.db_pool_size)
         .connect_with(options.clone())
@@ -127,6 +142,7 @@ pub async fn begin_with(
     statement: Option<String>,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let pool = pool.clone();
+    let _waiting = Waiting::start();
     tokio::spawn(async move {
         // Unpinged (see `pool_options`): the opening statement finds out.
         match OPENING_TRANSACTION
@@ -142,6 +158,31 @@ pub async fn begin_with(
     })
     .await
     .map_err(|e| sqlx::Error::Io(std::io::Error::other(e)))?
+}
+
+/// Transactions waiting to begin right now, in this process: the wait for
+/// a pooled connection and the opening round trip
+/// (`portal_db_pool_waiting`). Statements outside a transaction are not
+/// counted.
+pub fn waiting() -> usize {
+    WAITING.load(Ordering::Relaxed)
+}
+
+static WAITING: AtomicUsize = AtomicUsize::new(0);
+
+struct Waiting;
+
+impl Waiting {
+    fn start() -> Self {
+        WAITING.fetch_add(1, Ordering::Relaxed);
+        Waiting
+    }
+}
+
+impl Drop for Waiting {
+    fn drop(&mut self) {
+        WAITING.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 /// Takes a connection from the pool and begins on it.

@@ -12,8 +12,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sqlx::PgPool;
 
 use crate::{
-    accounts::{NewPassword, Passwords, staff},
+    accounts::{NewPassword, Passwords, staff, totp_secrets},
     error::{AppError, AppResult},
+    secrets::Secrets,
 };
 
 /// The password of every generated person.
@@ -443,7 +444,12 @@ select v.partner_id, v.listing_id, v.display_name, v.short_description || ' Now 
 "#;
 
 /// Fills the database. Refuses if it already holds organisations.
-pub async fn run(pool: &PgPool, scale: Scale, now: DateTime<Utc>) -> AppResult<Summary> {
+pub async fn run(
+    pool: &PgPool,
+    secrets: &Secrets,
+    scale: Scale,
+    now: DateTime<Utc>,
+) -> AppResult<Summary> {
     let started = Instant::now();
     let existing: i64 = sqlx::query_scalar!(r#"select count(*) as "n!" from partners"#)
         .fetch_one(pool)
@@ -534,18 +540,20 @@ pub async fn run(pool: &PgPool, scale: Scale, now: DateTime<Utc>) -> AppResult<S
         ),
     ] {
         let own_secret = staff::generate_totp_secret();
-        sqlx::query!(
-            "insert into users (email, name, password_hash, staff_role, email_verified_at, totp_secret, created_at)
-             values ($1, $2, $3, $4, $5, $6, $5) on conflict ((lower(email))) do nothing",
+        let id = sqlx::query_scalar!(
+            "insert into users (email, name, password_hash, staff_role, email_verified_at, created_at)
+             values ($1, $2, $3, $4, $5, $5) on conflict ((lower(email))) do nothing returning id",
             email,
             name,
             hash,
             role,
             now,
-            secret.unwrap_or(&own_secret)
         )
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
+        if let Some(id) = id {
+            totp_secrets::store(&mut tx, secrets, id, secret.unwrap_or(&own_secret)).await?;
+        }
     }
     tx.commit().await?;
     // Vacuum as well as analyze: bulk-loaded GIN (trigram) indexes keep

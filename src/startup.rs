@@ -8,7 +8,7 @@ use tokio::{net::TcpListener, task::JoinSet};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
-    accounts::Passwords,
+    accounts::{self, Passwords},
     calls::{self, GITLAB_CALLS},
     clock::Clock,
     config::Config,
@@ -19,6 +19,8 @@ use crate::{
     jobs::Scheduler,
     listings::Directory,
     mail::{Dispatcher, MAIL},
+    metrics::{Metrics, MetricsServer},
+    secrets::{self, Secrets},
     state::AppState,
     wakeups::Wakeups,
 };
@@ -32,6 +34,10 @@ pub enum StartupError {
     Bind { addr: SocketAddr, cause: String },
     #[error("{0}")]
     Mail(String),
+    #[error("PORTAL_METRICS_ADDR: cannot listen on {addr} ({cause})")]
+    MetricsBind { addr: SocketAddr, cause: String },
+    #[error(transparent)]
+    Secrets(#[from] secrets::KeyError),
 }
 
 /// Knobs for tests; the defaults are what production runs.
@@ -58,6 +64,7 @@ pub struct Application {
     router: Router,
     state: AppState,
     background_tasks: bool,
+    metrics: Option<MetricsServer>,
 }
 
 impl Application {
@@ -66,7 +73,13 @@ impl Application {
     }
 
     pub async fn build_with(config: Config, options: Options) -> Result<Self, StartupError> {
+        let secrets = Arc::new(Secrets::load(&config)?);
         let pool = db::prepare(&config).await?;
+        // Secrets an earlier release kept in plain text are sealed now
+        // (safe while other instances do the same).
+        accounts::totp_secrets::seal_plain(&pool, &secrets)
+            .await
+            .map_err(|e| StartupError::Database(DbError::Migration(e.to_string())))?;
         let listener = TcpListener::bind(config.addr)
             .await
             .map_err(|e| StartupError::Bind {
@@ -77,6 +90,16 @@ impl Application {
             addr: config.addr,
             cause: e.to_string(),
         })?;
+        let metrics =
+            match config.metrics_addr {
+                Some(addr) => Some(MetricsServer::bind(addr).await.map_err(|e| {
+                    StartupError::MetricsBind {
+                        addr,
+                        cause: e.to_string(),
+                    }
+                })?),
+                None => None,
+            };
         let config = config.with_bound_addr(bound);
         let gitlab = GitLab::new(&config.gitlab, &config.public_url);
         let state = AppState {
@@ -87,6 +110,8 @@ impl Application {
             directory: Arc::new(Directory::new(pool.clone())),
             sessions: Arc::default(),
             gitlab,
+            secrets,
+            metrics: Arc::new(Metrics::new()),
         };
         // Fail at start, not at the first email, if the transport is unusable.
         Dispatcher::new(state.pool.clone(), &state.config, state.clock.clone())
@@ -97,11 +122,20 @@ impl Application {
             router,
             state,
             background_tasks: options.background_tasks,
+            metrics,
         })
     }
 
     pub fn port(&self) -> u16 {
         self.state.config.addr.port()
+    }
+
+    /// The port of `GET /metrics`, when `PORTAL_METRICS_ADDR` is set.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics
+            .as_ref()
+            .and_then(|m| m.local_addr().ok())
+            .map(|a| a.port())
     }
 
     pub fn state(&self) -> &AppState {
@@ -116,9 +150,13 @@ impl Application {
             router,
             state,
             background_tasks,
+            metrics,
         } = self;
 
         let mut tasks = JoinSet::new();
+        if let Some(metrics) = metrics {
+            tasks.spawn(metrics.serve(state.clone(), shutdown.child_token()));
+        }
         // Part of serving, not a background job: keeps the directory fresh.
         tasks.spawn(state.directory.clone().watch(shutdown.child_token()));
         if background_tasks {

@@ -10,6 +10,8 @@ use crate::{
     config::Config,
     gitlab::GitLab,
     listings::Directory,
+    metrics::Metrics,
+    secrets::Secrets,
 };
 
 #[derive(Clone)]
@@ -24,4 +26,8 @@ pub struct AppState {
     pub sessions: Arc<SessionCache>,
     /// The platform instance and the one HTTP client that reaches it.
     pub gitlab: GitLab,
+    /// Seals and opens secrets kept at rest (TOTP secrets, tokens).
+    pub secrets: Arc<Secrets>,
+    /// Counters and histograms for `GET /metrics`.
+    pub metrics: Arc<Metrics>,
 }

@@ -20,7 +20,7 @@ use super::{
     remembered::{self, Outcome, Remembered, Unconfirmed},
     tokens,
 };
-use crate::{config::Config, error::AppError, state::AppState};
+use crate::{config::Config, error::AppError, http::client_addr::client_ip, state::AppState};
 
 /// How long a half-finished staff sign-in (password done, code not yet) lasts.
 const SECOND_FACTOR_WINDOW: Duration = Duration::minutes(10);
@@ -180,10 +180,14 @@ pub fn read_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 pub async fn load(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let config = &state.config;
     let now = state.clock.now();
-    let ip = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip());
+    // The client, not the reverse proxy in front (`PORTAL_TRUSTED_PROXIES`).
+    let ip = client_ip(
+        &config.trusted_proxies,
+        req.extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| *addr),
+        req.headers(),
+    );
     let user_agent = req
         .headers()
         .get(header::USER_AGENT)

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use sqlx::PgConnection;
 
 use super::{EmailAddress, NewPassword};
-use crate::{audit, email_bodies, error::AppError, mail};
+use crate::{audit, email_bodies, error::AppError, mail, secrets::Secrets};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StaffRole {
@@ -94,14 +94,15 @@ pub struct CreatedStaff {
 /// Inserts the account, audits it and queues the welcome email, all in `tx`.
 pub async fn create(
     tx: &mut PgConnection,
+    secrets: &Secrets,
     now: DateTime<Utc>,
     actor: &audit::Actor,
     staff: &NewStaff,
     sign_in_url: String,
 ) -> Result<CreatedStaff, CreateStaffError> {
     let inserted = sqlx::query_scalar!(
-        r#"insert into users (email, name, password_hash, staff_role, email_verified_at, totp_secret, created_at)
-           values ($1, $2, $3, $4, $5, $6, $5)
+        r#"insert into users (email, name, password_hash, staff_role, email_verified_at, created_at)
+           values ($1, $2, $3, $4, $5, $5)
            on conflict ((lower(email))) do nothing
            returning id"#,
         staff.email.as_str(),
@@ -109,13 +110,14 @@ pub async fn create(
         staff.password_hash,
         staff.role.as_str(),
         now,
-        staff.totp_secret,
     )
     .fetch_optional(&mut *tx)
     .await?;
     let Some(id) = inserted else {
         return Err(CreateStaffError::EmailTaken(staff.email.to_string()));
     };
+    // Sealed for this row, so it is written once the row has its id.
+    super::totp_secrets::store(tx, secrets, id, &staff.totp_secret).await?;
 
     audit::record(
         tx,

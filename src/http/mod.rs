@@ -2,6 +2,7 @@
 //! wrapped in the layers every response goes through.
 
 mod assets;
+pub mod client_addr;
 mod health;
 mod layers;
 mod pages;
@@ -67,6 +68,8 @@ pub fn build_router(state: AppState, extra: Router<AppState>) -> Router {
             state.clone(),
             session::load,
         ))
+        // Counts by route template, so it runs after routing.
+        .layer(from_fn_with_state(state.clone(), crate::metrics::track))
         .with_state(state)
         .layer(
             ServiceBuilder::new()

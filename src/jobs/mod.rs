@@ -80,13 +80,17 @@ fn issue_digest(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult
     })
 }
 
-/// Removes sessions past their limits and rate-limit events past any window.
+/// Removes sessions past their limits and rate-limit events past any
+/// window, and seals TOTP secrets an older instance wrote in plain text
+/// during a rolling upgrade.
 fn housekeeping(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult<usize>> {
     Box::pin(async move {
         let mut conn = state.pool.acquire().await?;
         let sessions = crate::accounts::session::prune(&mut conn, &state.config, now).await?;
         let events = crate::accounts::throttle::prune(&mut conn, now).await?;
-        Ok((sessions + events) as usize)
+        drop(conn);
+        let sealed = crate::accounts::totp_secrets::seal_plain(&state.pool, &state.secrets).await?;
+        Ok((sessions + events + sealed) as usize)
     })
 }
 
@@ -128,7 +132,16 @@ pub async fn run_jobs(state: &AppState, now: DateTime<Utc>) -> Vec<JobRun> {
 /// failure is returned after all have run.
 pub async fn run_at(state: &AppState, now: DateTime<Utc>) -> AppResult<()> {
     let mut first_error = None;
-    for run in run_jobs(state, now).await {
+    let started = std::time::Instant::now();
+    let runs = run_jobs(state, now).await;
+    state
+        .metrics
+        .pass_duration
+        .observe(started.elapsed().as_secs_f64());
+    for run in runs {
+        state
+            .metrics
+            .job_ran(run.name, run.elapsed, run.result.is_err());
         let elapsed_ms = run.elapsed.as_secs_f64() * 1000.0;
         match run.result {
             Ok(0) => tracing::debug!(job = run.name, elapsed_ms, "scheduler: nothing to do"),

@@ -30,10 +30,24 @@ pub enum Problem {
     NotActive,
     #[error("{0}")]
     Users(ReduceProblem),
+    #[error(
+        "The partner is suspended: reject the request, or decide once the partnership is reinstated."
+    )]
+    PartnerSuspended,
 }
 
 async fn locked(conn: &mut PgConnection, id: i64) -> AppResult<License> {
     store::lock(conn, id).await?.ok_or(AppError::NotFound)
+}
+
+async fn partner_suspended(conn: &mut PgConnection, partner_id: i64) -> AppResult<bool> {
+    Ok(sqlx::query_scalar!(
+        r#"select exists (select 1 from applications
+                           where partner_id = $1 and state = 'suspended') as "suspended!""#,
+        partner_id
+    )
+    .fetch_one(conn)
+    .await?)
 }
 
 fn about(license: &License, users: i32) -> About {
@@ -57,6 +71,9 @@ pub async fn approve(
     let Some(term) = store::pending_term(conn, id).await? else {
         return Ok(Err(Problem::NothingPending));
     };
+    if partner_suspended(conn, license.partner_id).await? {
+        return Ok(Err(Problem::PartnerSuspended));
+    }
     let key = (license.partner_id, license.id);
     let renewal = term.is_renewal();
     let span = match (renewal, license.state, license.expires_at) {

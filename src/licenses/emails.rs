@@ -71,6 +71,18 @@ pub enum Change {
         expires_at: DateTime<Utc>,
         now: DateTime<Utc>,
     },
+    /// Suspended with the partnership.
+    Suspended {
+        expires_at: DateTime<Utc>,
+    },
+    /// Active again on reinstatement.
+    Restored {
+        expires_at: DateTime<Utc>,
+    },
+    /// Its term ended while the partnership was suspended.
+    EndedWhileSuspended {
+        expired_at: DateTime<Utc>,
+    },
 }
 
 const TERMS_NOTE: &str = "NFR licenses are for internal training, integration testing and demonstrations to prospects only: no customer environments, no managed services, no production use.";
@@ -139,6 +151,18 @@ pub fn notice(config: &Config, name: &str, about: &About, change: &Change) -> No
             .action(see, link),
         Change::Reminder { kind, expires_at, now } => reminder(n, *kind, &what, product, *expires_at, *now)
             .action("Renew the license", link),
+        Change::Suspended { expires_at } => n("license_suspended", format!("Your {product} NFR license is suspended"))
+            .paragraph(format!("Your partnership is suspended, and your {what} with it: it must not be used until the partnership is reinstated."))
+            .paragraph(format!("If the partnership is reinstated before {}, the license becomes active again with the same key until that date.", long_date(*expires_at)))
+            .action(see, link),
+        Change::Restored { expires_at } => n("license_restored", format!("Your {product} NFR license is active again"))
+            .paragraph(format!("Your partnership is reinstated, and your {what} is active again until {}, with the same key.", long_date(*expires_at)))
+            .action(see, link)
+            .footnote(TERMS_NOTE),
+        Change::EndedWhileSuspended { expired_at } => n("license_ended", format!("Your {product} NFR license ended during the suspension"))
+            .paragraph(format!("Your partnership is reinstated, but your {what} ended on {} while it was suspended, so it stays inactive.", long_date(*expired_at)))
+            .paragraph("You can request a new license from the licenses page.")
+            .action(see, link),
     }
 }
 

@@ -21,6 +21,7 @@ pub mod routes;
 pub mod rules;
 pub mod state;
 pub mod store;
+pub mod suspension;
 pub mod terms;
 pub mod users;
 

@@ -101,6 +101,10 @@ pub fn renewal_refusal(
         (LicenseState::Pending, _) => {
             Some("This request is still waiting for a decision.".to_owned())
         }
+        (LicenseState::Suspended, _) => Some(
+            "This license is suspended with your partnership; it can be renewed once the partnership is reinstated."
+                .to_owned(),
+        ),
         _ => Some("Only an active license can be renewed; request a new one.".to_owned()),
     }
 }
@@ -171,6 +175,9 @@ mod tests {
         assert!(renewal_refusal(active, Some(expiry), false, expiry - d(61)).is_some());
         assert!(renewal_refusal(active, Some(expiry), true, expiry - d(10)).is_some());
         assert!(renewal_refusal(LicenseState::Revoked, Some(expiry), false, expiry).is_some());
+        // Inside the renewal window, but suspended with the partner.
+        let suspended = renewal_refusal(LicenseState::Suspended, Some(expiry), false, expiry);
+        assert!(suspended.unwrap().contains("suspended"));
         assert!(renewal_refusal(LicenseState::Pending, None, false, expiry).is_some());
     }
 }

@@ -10,17 +10,22 @@ pub enum LicenseState {
     Active,
     Rejected,
     Revoked,
-    /// Expired and past its renewal window, replaced by a new request.
+    /// Expired and past its renewal window, replaced by a new request; or
+    /// suspended with its partner and ended before the reinstatement.
     Lapsed,
+    /// Active until its partner was suspended: no reminders, no renewal,
+    /// active again on reinstatement if its term has not ended.
+    Suspended,
 }
 
 impl LicenseState {
-    pub const ALL: [LicenseState; 5] = [
+    pub const ALL: [LicenseState; 6] = [
         LicenseState::Pending,
         LicenseState::Active,
         LicenseState::Rejected,
         LicenseState::Revoked,
         LicenseState::Lapsed,
+        LicenseState::Suspended,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -30,6 +35,7 @@ impl LicenseState {
             LicenseState::Rejected => "rejected",
             LicenseState::Revoked => "revoked",
             LicenseState::Lapsed => "lapsed",
+            LicenseState::Suspended => "suspended",
         }
     }
 
@@ -46,6 +52,7 @@ pub enum Status {
     Expired,
     Rejected,
     Revoked,
+    Suspended,
 }
 
 impl Status {
@@ -57,6 +64,7 @@ impl Status {
             LicenseState::Lapsed => Status::Expired,
             LicenseState::Rejected => Status::Rejected,
             LicenseState::Revoked => Status::Revoked,
+            LicenseState::Suspended => Status::Suspended,
         }
     }
 
@@ -67,6 +75,7 @@ impl Status {
             Status::Expired => "Expired",
             Status::Rejected => "Rejected",
             Status::Revoked => "Revoked",
+            Status::Suspended => "Suspended",
         }
     }
 
@@ -75,6 +84,7 @@ impl Status {
         match self {
             Status::Active => "status status-done",
             Status::Waiting => "status status-in-progress",
+            Status::Suspended => "status status-expired",
             Status::Expired | Status::Rejected | Status::Revoked => "status status-ended",
         }
     }
@@ -114,6 +124,15 @@ mod tests {
         assert_eq!(
             Status::of(LicenseState::Pending, None, now),
             Status::Waiting
+        );
+        // Suspended whatever its term says.
+        assert_eq!(
+            Status::of(LicenseState::Suspended, at(100), now),
+            Status::Suspended
+        );
+        assert_eq!(
+            Status::of(LicenseState::Suspended, at(-1), now),
+            Status::Suspended
         );
     }
 }

@@ -181,29 +181,37 @@ pub async fn retry_dead(
     Ok(retried)
 }
 
-/// How many rows of a queue are pending and dead, and how old the oldest
-/// pending one is: for health pages and metrics.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Backlog {
+/// What one queue holds now: for health pages and metrics.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueueState {
+    pub queue: &'static str,
     pub pending: i64,
     pub dead: i64,
-    pub oldest_pending: Option<DateTime<Utc>>,
+    /// Seconds since the most overdue pending row fell due (0 when none is).
+    pub oldest_due_age: f64,
 }
 
-pub async fn backlog(pool: &PgPool, queue: &Queue) -> Result<Backlog, sqlx::Error> {
+/// Reads `queue` at `now`. Each count reads the table's partial indexes on
+/// `status`, not the delivered rows.
+pub async fn state(
+    pool: &PgPool,
+    queue: &Queue,
+    now: DateTime<Utc>,
+) -> Result<QueueState, sqlx::Error> {
+    // The table name is a constant of the portal, never input.
     let sql = format!(
-        "select count(*) filter (where status = 'pending'),
-                count(*) filter (where status = 'dead'),
-                min(created_at) filter (where status = 'pending')
-           from {}
-          where status in ('pending', 'dead')",
-        queue.table
+        "select (select count(*) from {t} where status = 'pending'),
+                (select count(*) from {t} where status = 'dead'),
+                coalesce(extract(epoch from $1 - (select min(next_attempt_at) from {t}
+                                                    where status = 'pending'))::float8, 0)",
+        t = queue.table
     );
-    let (pending, dead, oldest_pending): (i64, i64, Option<DateTime<Utc>>) =
-        sqlx::query_as(&sql).fetch_one(pool).await?;
-    Ok(Backlog {
+    let (pending, dead, age): (i64, i64, f64) =
+        sqlx::query_as(&sql).bind(now).fetch_one(pool).await?;
+    Ok(QueueState {
+        queue: queue.label,
         pending,
         dead,
-        oldest_pending,
+        oldest_due_age: age.max(0.0),
     })
 }

@@ -765,11 +765,7 @@ async fn a_staff_admin_invites_a_reviewer_who_sets_a_password_and_enrols() {
         .await
         .assert_redirect("/login/second-factor");
     // A reviewer does not manage staff.
-    let secret: String =
-        sqlx::query_scalar("select totp_secret from users where email = 'rita@example.com'")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+    let secret = app.totp_secret_of("rita@example.com").await;
     rita.get("/login/second-factor").await;
     let code = totp::current_code(&secret, app.clock.now()).unwrap();
     rita.post("/login/second-factor", &[("code", &code)]).await;

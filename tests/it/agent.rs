@@ -62,8 +62,22 @@ pub fn csrf_in(html: &str) -> Option<String> {
 
 impl Agent {
     pub fn new(base: &str) -> Self {
+        Self::with_headers(base, &[])
+    }
+
+    /// An agent whose every request carries `headers` (as a reverse proxy
+    /// in front of the portal adds `X-Forwarded-For`).
+    pub fn with_headers(base: &str, headers: &[(&str, &str)]) -> Self {
         let jar = Arc::new(reqwest::cookie::Jar::default());
+        let mut defaults = header::HeaderMap::new();
+        for (name, value) in headers {
+            defaults.append(
+                header::HeaderName::from_bytes(name.as_bytes()).unwrap(),
+                header::HeaderValue::from_str(value).unwrap(),
+            );
+        }
         let client = reqwest::Client::builder()
+            .default_headers(defaults)
             .cookie_provider(jar.clone())
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(30))

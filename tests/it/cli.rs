@@ -24,6 +24,7 @@ fn staff_create(
             "--password-stdin",
         ])
         .env("DATABASE_URL", &db.url)
+        .env("PORTAL_SECRET_KEY", crate::helpers::TEST_SECRET_KEY)
         .env("PORTAL_MAIL_DIR", mail_dir)
         .env("PORTAL_PUBLIC_URL", "https://partners.example.com")
         .env("RUST_LOG", "error")
@@ -149,6 +150,7 @@ async fn run_jobs_runs_one_pass_and_reports_each_job() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_partner-portal"))
         .arg("run-jobs")
         .env("DATABASE_URL", &db.url)
+        .env("PORTAL_SECRET_KEY", crate::helpers::TEST_SECRET_KEY)
         .env("PORTAL_MAIL_DIR", mail.path())
         .env("RUST_LOG", "error")
         .output()
@@ -170,4 +172,23 @@ async fn run_jobs_runs_one_pass_and_reports_each_job() {
         stdout.lines().last().unwrap().starts_with("one pass"),
         "{stdout}"
     );
+}
+
+/// `demo-data` runs long statements on purpose: none is reported as slow
+/// between its progress lines, and no SQL reaches the terminal.
+#[tokio::test]
+async fn demo_data_prints_no_slow_statement_warnings() {
+    let db = TestDb::new().await;
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_partner-portal"))
+        .args(["demo-data", "--scale", "0.05"])
+        .env("DATABASE_URL", &db.url)
+        .env("PORTAL_SECRET_KEY", crate::helpers::TEST_SECRET_KEY)
+        .env("RUST_LOG", "info,sqlx=warn")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains("slow statement"), "{stderr}");
+    assert!(!stderr.to_lowercase().contains("insert into"), "{stderr}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("a staff admin"));
 }

@@ -10,7 +10,7 @@ use crate::helpers::spawn_app;
 async fn demo_data_fills_a_database_people_can_sign_in_to() {
     let app = spawn_app().await;
 
-    let summary = demo::run(&app.pool, Scale(0.02), app.clock.now())
+    let summary = demo::run(&app.pool, &app.state.secrets, Scale(0.02), app.clock.now())
         .await
         .unwrap();
 
@@ -40,7 +40,7 @@ async fn demo_data_fills_a_database_people_can_sign_in_to() {
         .unwrap();
     // A second run refuses rather than doubling the data.
     assert!(
-        demo::run(&app.pool, Scale(0.02), app.clock.now())
+        demo::run(&app.pool, &app.state.secrets, Scale(0.02), app.clock.now())
             .await
             .is_err()
     );

@@ -185,6 +185,10 @@ async fn build_template(name: &str) {
         .unwrap();
 }
 
+/// The key that seals secrets at rest in every test portal (a test's own
+/// processes included), so none writes a key file into the work tree.
+pub const TEST_SECRET_KEY: &str = "dGVzdCBrZXkgZm9yIHNlY3JldHMgYXQgcmVzdCAhISE=";
+
 /// Configuration for a test: its own database, port 0, mail to `mail_dir`.
 pub fn test_config(db: &TestDb, mail_dir: &std::path::Path, overrides: &[(&str, &str)]) -> Config {
     let mut env: HashMap<String, String> = HashMap::from([
@@ -195,6 +199,7 @@ pub fn test_config(db: &TestDb, mail_dir: &std::path::Path, overrides: &[(&str, 
             "PORTAL_MAIL_FROM".into(),
             "Partner Portal <partners@portal.test>".into(),
         ),
+        ("PORTAL_SECRET_KEY".into(), TEST_SECRET_KEY.into()),
     ]);
     for (k, v) in overrides {
         env.insert(k.to_string(), v.to_string());
@@ -206,6 +211,8 @@ pub fn test_config(db: &TestDb, mail_dir: &std::path::Path, overrides: &[(&str, 
 #[allow(dead_code)] // each test uses the parts it needs
 pub struct TestApp {
     pub address: String,
+    /// `http://127.0.0.1:PORT` of `GET /metrics`, when `PORTAL_METRICS_ADDR` is set.
+    pub metrics_address: Option<String>,
     pub state: AppState,
     pub pool: PgPool,
     pub clock: Clock,
@@ -258,11 +265,15 @@ pub async fn spawn_app_with(spawn: Spawn<'_>) -> TestApp {
     .await
     .expect("the portal starts");
     let address = format!("http://127.0.0.1:{}", app.port());
+    let metrics_address = app
+        .metrics_port()
+        .map(|port| format!("http://127.0.0.1:{port}"));
     let state = app.state().clone();
     let shutdown = CancellationToken::new();
     let server = tokio::spawn(app.run_until_stopped(shutdown.clone()));
     TestApp {
         address,
+        metrics_address,
         pool: state.pool.clone(),
         state,
         clock,
@@ -403,6 +414,7 @@ impl TestApp {
         let mut tx = self.pool.begin().await.unwrap();
         staff::create(
             &mut tx,
+            &self.state.secrets,
             self.clock.now(),
             &partner_portal::audit::Actor::command_line(),
             &new,
@@ -412,6 +424,21 @@ impl TestApp {
         .unwrap();
         tx.commit().await.unwrap();
         new.totp_secret
+    }
+
+    /// The TOTP secret of a user, opened as the portal opens it.
+    pub async fn totp_secret_of(&self, email: &str) -> String {
+        let mut conn = self.pool.acquire().await.unwrap();
+        let id: i64 = sqlx::query_scalar("select id from users where lower(email) = lower($1)")
+            .bind(email)
+            .fetch_one(&mut *conn)
+            .await
+            .unwrap();
+        partner_portal::accounts::totp_secrets::load(&mut conn, &self.state.secrets, id)
+            .await
+            .unwrap()
+            .expect("the user has a TOTP secret")
+            .to_string()
     }
 
     /// A staff member signed in with password and second factor.

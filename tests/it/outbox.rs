@@ -264,6 +264,7 @@ async fn a_process_killed_mid_send_loses_nothing() {
     let mail_dir = tempfile::tempdir().unwrap();
     let mut portal = tokio::process::Command::new(env!("CARGO_BIN_EXE_partner-portal"))
         .env("DATABASE_URL", &db.url)
+        .env("PORTAL_SECRET_KEY", crate::helpers::TEST_SECRET_KEY)
         .env("PORTAL_ADDR", "127.0.0.1:0")
         .env("PORTAL_SMTP_URL", smtp.url())
         .env("PORTAL_MAIL_DIR", mail_dir.path())

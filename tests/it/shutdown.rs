@@ -56,6 +56,7 @@ async fn the_process_exits_zero_on_sigterm() {
         .port();
     let mut portal = tokio::process::Command::new(env!("CARGO_BIN_EXE_partner-portal"))
         .env("DATABASE_URL", &db.url)
+        .env("PORTAL_SECRET_KEY", crate::helpers::TEST_SECRET_KEY)
         .env("PORTAL_ADDR", format!("127.0.0.1:{port}"))
         .env("PORTAL_MAIL_DIR", dir.path())
         .env("RUST_LOG", "warn")

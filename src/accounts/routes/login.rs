@@ -1,6 +1,7 @@
-//! `GET,POST /login` and `POST /logout`. Failures are counted per address
-//! and per client in the database; an unknown address and a wrong password
-//! get the same answer after the same work.
+//! `GET,POST /login` and `POST /logout`. Failures are counted per account
+//! (email address) and per client address (behind trusted proxies, the
+//! client's own: `http::client_addr`) in the database; an unknown account
+//! and a wrong password get the same answer after the same work.
 
 use askama::Template;
 use axum::{
@@ -17,7 +18,7 @@ use crate::{
     accounts::{
         emails,
         guard::{account_link, prefill_email, safe_next},
-        login_limits::{MAX_FAILURES, WINDOW},
+        login_limits::{MAX_FAILURES, MAX_FAILURES_PER_ADDRESS, WINDOW},
         session::{self, Visitor},
         throttle,
     },
@@ -139,7 +140,13 @@ async fn submit(
     let mut conn = state.pool.acquire().await?;
     let by_email = throttle::count(&mut conn, now, &email_key, WINDOW).await?;
     let by_ip = throttle::count(&mut conn, now, &ip_key, WINDOW).await?;
-    if by_email >= MAX_FAILURES || by_ip >= MAX_FAILURES {
+    if by_email >= MAX_FAILURES || by_ip >= MAX_FAILURES_PER_ADDRESS {
+        let limit = if by_email >= MAX_FAILURES {
+            "account"
+        } else {
+            "address"
+        };
+        state.metrics.sign_in_refused(limit);
         return Ok(refuse(PAUSED, StatusCode::TOO_MANY_REQUESTS));
     }
     drop(conn);
@@ -208,6 +215,10 @@ async fn submit(
             .await?;
         }
         tx.commit().await?;
+        state.metrics.sign_in_failures.inc();
+        if failures == MAX_FAILURES {
+            state.metrics.account_locks.inc();
+        }
         return Ok(refuse(WRONG, StatusCode::UNPROCESSABLE_ENTITY));
     };
 

@@ -11,16 +11,17 @@ use axum::{
     routing::get,
 };
 use serde::Deserialize;
+use zeroize::Zeroizing;
 
 use crate::{
     accounts::{
         guard::safe_next,
         login_limits,
         session::{self, Visitor},
-        throttle, totp,
+        throttle, totp, totp_secrets,
     },
     audit::{self, Actor},
-    error::AppResult,
+    error::{AppError, AppResult},
     state::AppState,
     views::{Layout, Page},
 };
@@ -56,7 +57,7 @@ struct NextQuery {
 struct Pending {
     user_id: i64,
     email: String,
-    secret: String,
+    secret: Zeroizing<String>,
     enrolled: bool,
     last_step: Option<i64>,
 }
@@ -66,13 +67,21 @@ async fn pending_user(state: &AppState, visitor: &Visitor) -> AppResult<Option<P
         return Ok(None);
     };
     let row = sqlx::query!(
-        "select id, email, totp_secret, totp_enrolled_at is not null as \"enrolled!\", totp_last_step
+        "select id, email, totp_secret, totp_secret_sealed,
+                totp_enrolled_at is not null as \"enrolled!\", totp_last_step
            from users where id = $1",
         s.user.id
     )
     .fetch_one(&state.pool)
     .await?;
-    Ok(row.totp_secret.map(|secret| Pending {
+    let secret = totp_secrets::read(
+        &state.secrets,
+        row.id,
+        row.totp_secret_sealed.as_deref(),
+        row.totp_secret.as_deref(),
+    )
+    .map_err(|e| AppError::internal(format!("TOTP secret of user {}: {e}", row.id)))?;
+    Ok(secret.map(|secret| Pending {
         user_id: row.id,
         email: row.email,
         secret,
@@ -106,7 +115,7 @@ fn page(
         secret: if p.enrolled {
             String::new()
         } else {
-            p.secret.clone()
+            p.secret.to_string()
         },
         next,
         error,
@@ -223,6 +232,7 @@ async fn submit(
         )
         .await?;
         tx.commit().await?;
+        state.metrics.second_factor_failures.inc();
         let page = page(&visitor, &p, next.unwrap_or_default(), Some(WRONG_CODE));
         return Ok((StatusCode::UNPROCESSABLE_ENTITY, Page(page)).into_response());
     }

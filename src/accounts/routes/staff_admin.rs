@@ -277,13 +277,12 @@ async fn invite(
     let mut tx = crate::db::begin(&state.pool).await?;
     // '!' is no argon2 hash: nobody can sign in until the invitation is accepted.
     let id = sqlx::query_scalar!(
-        "insert into users (email, name, password_hash, staff_role, totp_secret, created_at)
-         values ($1, $2, '!', $3, $4, $5)
+        "insert into users (email, name, password_hash, staff_role, created_at)
+         values ($1, $2, '!', $3, $4)
          on conflict ((lower(email))) do nothing returning id",
         email.as_str(),
         name,
         role.as_str(),
-        staff::generate_totp_secret(),
         now
     )
     .fetch_optional(&mut *tx)
@@ -298,6 +297,13 @@ async fn invite(
                 .into_response(),
         );
     };
+    crate::accounts::totp_secrets::store(
+        &mut tx,
+        &state.secrets,
+        id,
+        &staff::generate_totp_secret(),
+    )
+    .await?;
     let token = tokens::issue(&mut tx, now, id, Purpose::StaffInvitation).await?;
     let notice = emails::staff_invitation(
         &state.config,

@@ -429,6 +429,30 @@ async fn decide(
         &checklist,
     )
     .await?;
+    // The licenses go with the partnership (each emailed on its own).
+    match action {
+        Transition::Suspend => {
+            crate::licenses::suspension::on_partner_suspended(
+                &mut tx,
+                &state.config,
+                now,
+                &staff.actor(),
+                app.partner_id,
+            )
+            .await?;
+        }
+        Transition::Reinstate => {
+            crate::licenses::suspension::on_partner_reinstated(
+                &mut tx,
+                &state.config,
+                now,
+                &staff.actor(),
+                app.partner_id,
+            )
+            .await?;
+        }
+        _ => {}
+    }
     let admins = emails::admins(&mut tx, app.partner_id).await?;
     let (subject, opening) = match action {
         Transition::Approve => (

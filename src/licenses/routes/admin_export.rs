@@ -1,5 +1,6 @@
-//! `GET /admin/licenses.csv`: the active licenses of the staff list, with
-//! the same filters, as a spreadsheet-safe CSV file.
+//! `GET /admin/licenses.csv`: the licenses in their term of the staff list
+//! (active, or suspended with their partner: the `status` column), with the
+//! same filters, as a spreadsheet-safe CSV file.
 
 use axum::{
     extract::{Query, State},
@@ -23,7 +24,7 @@ pub async fn export(
     let mut conn = state.pool.acquire().await?;
     let rows = active(&mut conn, now, &parsed, MAX_EXPORT_ROWS, 0).await?;
     let mut csv = String::from(
-        "license_id,partner,product,users,purposes,license_key,issued_at,expires_at,days_left\r\n",
+        "license_id,partner,product,users,purposes,license_key,issued_at,expires_at,days_left,status\r\n",
     );
     for r in rows {
         let fields = [
@@ -36,6 +37,7 @@ pub async fn export(
             iso(r.issued_at),
             iso(r.expires_at),
             r.days_left.to_string(),
+            r.status.to_lowercase(),
         ];
         csv.push_str(&crate::csv::record(&fields));
     }

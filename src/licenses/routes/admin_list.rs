@@ -17,7 +17,7 @@ use crate::{
     accounts::guard::StaffUser,
     dates::{When, business_days_between, expires_phrase},
     error::AppResult,
-    licenses::{Product, Purpose},
+    licenses::{LicenseState, Product, Purpose, Status},
     state::AppState,
     views::{FormErrors, Layout, Page},
 };
@@ -109,6 +109,9 @@ pub struct ActiveRow {
     pub expires_at: DateTime<Utc>,
     pub expires: String,
     pub days_left: i64,
+    /// Active, or suspended with its partner.
+    pub status: &'static str,
+    pub status_class: &'static str,
 }
 
 #[derive(Template)]
@@ -140,10 +143,10 @@ pub(super) async fn active(
 ) -> AppResult<Vec<ActiveRow>> {
     let until = p.expiring_days.map(|d| now + TimeDelta::days(d));
     let rows = sqlx::query!(
-        r#"select l.id, p.company_name, l.product, l.users, l.purposes,
+        r#"select l.id, p.company_name, l.product, l.users, l.purposes, l.state,
                   l.license_key as "license_key!", l.issued_at as "issued_at!", l.expires_at as "expires_at!"
              from licenses l join partners p on p.id = l.partner_id
-            where l.state = 'active' and l.expires_at > $1
+            where l.state in ('active', 'suspended') and l.expires_at > $1
               and ($2::text is null or l.product = $2)
               and ($3::timestamptz is null or l.expires_at <= $3)
               and ($4::text is null or strpos(p.company_name_folded, lower($4)) > 0)
@@ -181,8 +184,15 @@ pub(super) async fn active(
             expires_at: r.expires_at,
             expires: expires_phrase(now, r.expires_at),
             days_left: (r.expires_at - now).num_days(),
+            status: row_status(&r.state, r.expires_at, now).label(),
+            status_class: row_status(&r.state, r.expires_at, now).class(),
         })
         .collect())
+}
+
+fn row_status(state: &str, expires_at: DateTime<Utc>, now: DateTime<Utc>) -> Status {
+    let state = LicenseState::parse(state).unwrap_or(LicenseState::Active);
+    Status::of(state, Some(expires_at), now)
 }
 
 async fn active_total(conn: &mut PgConnection, now: DateTime<Utc>, p: &Parsed) -> AppResult<i64> {
@@ -190,7 +200,7 @@ async fn active_total(conn: &mut PgConnection, now: DateTime<Utc>, p: &Parsed) -
     Ok(sqlx::query_scalar!(
         r#"select count(*) as "n!"
              from licenses l join partners p on p.id = l.partner_id
-            where l.state = 'active' and l.expires_at > $1
+            where l.state in ('active', 'suspended') and l.expires_at > $1
               and ($2::text is null or l.product = $2)
               and ($3::timestamptz is null or l.expires_at <= $3)
               and ($4::text is null or strpos(p.company_name_folded, lower($4)) > 0)"#,

@@ -76,6 +76,10 @@ impl LicenseItem {
                 (expires_phrase(now, e), Some(When::new(now, e)))
             }
             (Status::Revoked, _) => ("revoked".to_owned(), None),
+            (Status::Suspended, Some(e)) => (
+                format!("suspended; {}", expires_phrase(now, e)),
+                Some(When::new(now, e)),
+            ),
             _ => (
                 format!("requested {}", relative(now, l.requested_at)),
                 Some(When::new(now, l.requested_at)),

@@ -86,11 +86,7 @@ async fn a_partner_requests_staff_decide_and_the_partner_renews_in_a_browser() {
     // Enrolled in two-factor sign-in already (the accounts journey shows how).
     app.staff_user("rita@portal.test", StaffRole::Reviewer)
         .await;
-    let secret: String =
-        sqlx::query_scalar("select totp_secret from users where email = 'rita@portal.test'")
-            .fetch_one(&app.pool)
-            .await
-            .unwrap();
+    let secret = app.totp_secret_of("rita@portal.test").await;
     {
         let b = Browser::launch(&app.address).await;
         sign_in(&b, "rita@portal.test").await;

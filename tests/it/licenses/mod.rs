@@ -6,6 +6,7 @@ mod reminders;
 mod renewal;
 mod request;
 mod staff;
+mod suspension;
 mod tenancy;
 
 use chrono::{DateTime, Duration, Utc};

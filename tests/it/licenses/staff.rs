@@ -216,9 +216,9 @@ async fn staff_list_active_licenses_with_filters_and_export_them() {
     let staff = staff(&app).await;
 
     let all = staff.get("/admin/licenses").await;
-    assert!(all.body.contains("Active licenses (3)"));
+    assert!(all.body.contains("Licenses in their term (3)"));
     let saas_only = staff.get("/admin/licenses?product=saas").await;
-    assert!(saas_only.body.contains("Active licenses (2)"));
+    assert!(saas_only.body.contains("Licenses in their term (2)"));
     assert!(
         !saas_only
             .body
@@ -226,14 +226,14 @@ async fn staff_list_active_licenses_with_filters_and_export_them() {
     );
     let soon = staff.get("/admin/licenses?expiring=30").await;
     assert!(
-        soon.body.contains("Active licenses (1)")
+        soon.body.contains("Licenses in their term (1)")
             && soon.body.contains(&format!("/admin/licenses/{other}\""))
     );
     let acme_only = staff.get("/admin/licenses?partner=acme").await;
-    assert!(acme_only.body.contains("Active licenses (2)"));
+    assert!(acme_only.body.contains("Licenses in their term (2)"));
     // Any case, as typed.
     let shouted = staff.get("/admin/licenses?partner=ACME%20c").await;
-    assert!(shouted.body.contains("Active licenses (2)"));
+    assert!(shouted.body.contains("Licenses in their term (2)"));
     let bad = staff.get("/admin/licenses?expiring=soon").await;
     assert!(bad.body.contains("Enter a number of days from 0 to 3650."));
 
@@ -248,7 +248,7 @@ async fn staff_list_active_licenses_with_filters_and_export_them() {
     let lines: Vec<&str> = csv.body.lines().collect();
     assert_eq!(
         lines[0],
-        "license_id,partner,product,users,purposes,license_key,issued_at,expires_at,days_left"
+        "license_id,partner,product,users,purposes,license_key,issued_at,expires_at,days_left,status"
     );
     assert_eq!(lines.len(), 3);
     assert!(

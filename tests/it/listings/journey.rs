@@ -25,11 +25,7 @@ async fn sign_in(b: &Browser, email: &str) {
 /// A staff member enrolled in two-factor sign-in, signed in with a fresh code.
 pub async fn sign_in_staff(app: &TestApp, b: &Browser, email: &str, role: StaffRole) {
     app.staff_user(email, role).await;
-    let secret: String = sqlx::query_scalar("select totp_secret from users where email = $1")
-        .bind(email)
-        .fetch_one(&app.pool)
-        .await
-        .unwrap();
+    let secret = app.totp_secret_of(email).await;
     sign_in(b, email).await;
     // A code can be used once: move to the next 30-second step.
     app.clock.advance(chrono::Duration::seconds(31));
