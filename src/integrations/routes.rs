@@ -3,26 +3,57 @@
 
 use askama::Template;
 use axum::{
-    Router,
-    extract::State,
+    Form, Router,
+    extract::{Path, State},
     response::{IntoResponse, Redirect, Response},
     routing::{get, post},
 };
+use serde::Deserialize;
 
-use super::webhook_secret;
+use super::{tokens, webhook_secret};
 use crate::{
     audit,
     dates::When,
-    error::AppResult,
+    error::{AppError, AppResult},
     organizations::Tenant,
     state::AppState,
-    views::{Layout, Page},
+    views::{FormErrors, Invalid, Layout, Page},
 };
 
 pub fn partner_router() -> Router<AppState> {
     Router::new()
         .route("/integrations", get(show))
         .route("/integrations/webhook-secret", post(rotate_secret))
+        .route("/integrations/tokens", post(create_token))
+        .route("/integrations/tokens/{id}/revoke", post(revoke_token))
+}
+
+/// Tokens listed on the page (the newest; revoked ones stay for a record).
+const TOKENS_SHOWN: i64 = 100;
+
+/// A token in the list.
+pub struct TokenLine {
+    pub id: i64,
+    pub name: String,
+    pub scope: String,
+    pub hint: String,
+    pub created: When,
+    pub created_by: Option<String>,
+    pub expires: When,
+    pub last_used: Option<When>,
+    /// `Active`, `Expired` or `Revoked`.
+    pub status: &'static str,
+}
+
+/// What was typed in the token form, kept when it comes back.
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub scope: String,
+    #[serde(default)]
+    pub expires_in_days: String,
 }
 
 #[derive(Template)]
@@ -36,12 +67,19 @@ pub struct IntegrationsPage {
     /// The organisation's verified namespaces: the projects its secret is
     /// good for.
     pub namespaces: Vec<String>,
+    pub tokens: Vec<TokenLine>,
+    pub token_form: TokenForm,
+    pub errors: FormErrors,
+    pub api_url: String,
+    pub openapi_url: String,
 }
 
-async fn show(
-    State(state): State<AppState>,
-    mut tenant: Tenant,
-) -> AppResult<Page<IntegrationsPage>> {
+async fn page(
+    state: &AppState,
+    tenant: &mut Tenant,
+    token_form: TokenForm,
+    errors: FormErrors,
+) -> AppResult<IntegrationsPage> {
     let now = state.clock.now();
     let since = webhook_secret::active_since(&mut tenant.tx).await?;
     let namespaces = sqlx::query_scalar!(
@@ -49,14 +87,135 @@ async fn show(
     )
     .fetch_all(&mut *tenant.tx)
     .await?;
-    crate::organizations::tenant::finish_reading(tenant.tx);
-    Ok(Page(IntegrationsPage {
+    let tokens = tokens::list(&mut tenant.tx, TOKENS_SHOWN)
+        .await?
+        .into_iter()
+        .map(|t| TokenLine {
+            status: if t.revoked_at.is_some() {
+                "Revoked"
+            } else if t.expires_at <= now {
+                "Expired"
+            } else {
+                "Active"
+            },
+            id: t.id,
+            name: t.name,
+            scope: t.scope,
+            hint: t.hint,
+            created: When::new(now, t.created_at),
+            created_by: t.created_by,
+            expires: When::new(now, t.expires_at),
+            last_used: t.last_used_at.map(|u| When::new(now, u)),
+        })
+        .collect();
+    Ok(IntegrationsPage {
         layout: Layout::for_visitor(&tenant.signed_in.visitor, "Integrations", "integrations"),
         is_admin: tenant.role.is_admin(),
         webhook_url: state.config.link("/webhooks/gitlab"),
         secret_since: since.map(|t| When::new(now, t)),
         namespaces,
-    }))
+        tokens,
+        token_form,
+        errors,
+        api_url: state.config.link(crate::api::BASE),
+        openapi_url: state.config.link("/api/v1/openapi.json"),
+    })
+}
+
+async fn show(
+    State(state): State<AppState>,
+    mut tenant: Tenant,
+) -> AppResult<Page<IntegrationsPage>> {
+    let page = page(&state, &mut tenant, TokenForm::default(), FormErrors::default()).await?;
+    crate::organizations::tenant::finish_reading(tenant.tx);
+    Ok(Page(page))
+}
+
+async fn create_token(
+    State(state): State<AppState>,
+    mut tenant: Tenant,
+    Form(form): Form<TokenForm>,
+) -> AppResult<Response> {
+    tenant.require_admin()?;
+    let new = match tokens::NewToken::parse(&form.name, &form.scope, &form.expires_in_days) {
+        Ok(new) => new,
+        Err(problems) => {
+            let mut errors = FormErrors::default();
+            for (field, message) in problems {
+                errors.add(field, message.to_owned());
+            }
+            let page = page(&state, &mut tenant, form, errors).await?;
+            return Ok(Invalid(page).into_response());
+        }
+    };
+    let now = state.clock.now();
+    let (partner_id, user_id, actor) = (tenant.partner_id, tenant.user_id(), tenant.actor());
+    let (id, token) = tokens::create(&mut tenant.tx, now, partner_id, user_id, &new).await?;
+    audit::record(
+        &mut tenant.tx,
+        now,
+        &actor,
+        audit::Entry {
+            action: "api_token.created",
+            partner_id: Some(partner_id),
+            subject: Some(("api_token", id)),
+            after: Some(serde_json::json!({
+                "name": new.name, "scope": new.scope.as_str(), "days": new.days,
+            })),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tenant
+        .commit_with_flash(
+            &state,
+            &format!(
+                "Your API token “{}” is {token} — copy it into your tool now: it is shown only once.",
+                new.name
+            ),
+        )
+        .await?;
+    Ok(Redirect::to("/integrations").into_response())
+}
+
+async fn revoke_token(
+    State(state): State<AppState>,
+    mut tenant: Tenant,
+    Path(id): Path<i64>,
+) -> AppResult<Response> {
+    tenant.require_admin()?;
+    let now = state.clock.now();
+    let (partner_id, user_id, actor) = (tenant.partner_id, tenant.user_id(), tenant.actor());
+    let Some(name) = tokens::revoke(&mut tenant.tx, now, id, user_id).await? else {
+        // Another organisation's token is simply not found.
+        let exists = sqlx::query_scalar!("select id from api_tokens where id = $1", id)
+            .fetch_optional(&mut *tenant.tx)
+            .await?;
+        return Err(match exists {
+            Some(_) => AppError::Conflict("This token was already revoked.".into()),
+            None => AppError::NotFound,
+        });
+    };
+    audit::record(
+        &mut tenant.tx,
+        now,
+        &actor,
+        audit::Entry {
+            action: "api_token.revoked",
+            partner_id: Some(partner_id),
+            subject: Some(("api_token", id)),
+            before: Some(serde_json::json!({ "name": name })),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tenant
+        .commit_with_flash(
+            &state,
+            &format!("The API token “{name}” no longer works."),
+        )
+        .await?;
+    Ok(Redirect::to("/integrations").into_response())
 }
 
 async fn rotate_secret(State(state): State<AppState>, mut tenant: Tenant) -> AppResult<Response> {
