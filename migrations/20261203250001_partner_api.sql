@@ -47,6 +47,7 @@ create function api_token_use(p_hash bytea, p_now timestamptz, p_per_minute inte
 returns table (token_id bigint, partner_id bigint, scope text, name text, verdict text,
                used integer, window_ends timestamptz)
 language plpgsql as $$
+#variable_conflict use_column
 declare
     t api_tokens;
     w timestamptz := date_trunc('minute', p_now);

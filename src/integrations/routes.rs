@@ -126,7 +126,13 @@ async fn show(
     State(state): State<AppState>,
     mut tenant: Tenant,
 ) -> AppResult<Page<IntegrationsPage>> {
-    let page = page(&state, &mut tenant, TokenForm::default(), FormErrors::default()).await?;
+    let page = page(
+        &state,
+        &mut tenant,
+        TokenForm::default(),
+        FormErrors::default(),
+    )
+    .await?;
     crate::organizations::tenant::finish_reading(tenant.tx);
     Ok(Page(page))
 }
@@ -210,10 +216,7 @@ async fn revoke_token(
     )
     .await?;
     tenant
-        .commit_with_flash(
-            &state,
-            &format!("The API token “{name}” no longer works."),
-        )
+        .commit_with_flash(&state, &format!("The API token “{name}” no longer works."))
         .await?;
     Ok(Redirect::to("/integrations").into_response())
 }

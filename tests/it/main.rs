@@ -14,6 +14,7 @@ mod helpers;
 mod smtp;
 
 mod accounts;
+mod api;
 mod applications;
 mod audit;
 mod cli;

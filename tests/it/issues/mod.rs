@@ -9,6 +9,6 @@ mod reminders;
 mod routing;
 mod scale;
 mod staff;
-mod support;
+pub mod support;
 mod thread;
 mod webhook;
