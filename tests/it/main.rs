@@ -17,6 +17,7 @@ mod applications;
 mod audit;
 mod cli;
 mod demo;
+mod exports;
 mod http_basics;
 mod issues;
 mod journeys;
