@@ -15,6 +15,7 @@ pub mod decisions;
 pub mod demo;
 pub mod error;
 pub mod http;
+pub mod input;
 pub mod issues;
 pub mod jobs;
 pub mod licenses;

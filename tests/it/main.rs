@@ -11,6 +11,7 @@ mod browser;
 mod fixtures;
 mod helpers;
 mod smtp;
+mod snapshot;
 
 mod accounts;
 mod applications;
@@ -32,3 +33,4 @@ mod startup;
 mod team;
 mod team_journeys;
 mod tenancy;
+mod text_input;
