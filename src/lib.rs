@@ -19,6 +19,7 @@ pub mod input;
 pub mod issues;
 pub mod jobs;
 pub mod licenses;
+pub mod limits;
 pub mod listings;
 pub mod mail;
 pub mod namespaces;

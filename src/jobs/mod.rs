@@ -64,13 +64,15 @@ fn issue_digest(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult
     })
 }
 
-/// Removes sessions past their limits and rate-limit events past any window.
+/// Removes sessions past their limits, and rate-limit events and counted
+/// writes past any window.
 fn housekeeping(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult<usize>> {
     Box::pin(async move {
         let mut conn = state.pool.acquire().await?;
         let sessions = crate::accounts::session::prune(&mut conn, &state.config, now).await?;
         let events = crate::accounts::throttle::prune(&mut conn, now).await?;
-        Ok((sessions + events) as usize)
+        let writes = crate::limits::prune(&mut conn, now).await?;
+        Ok((sessions + events + writes) as usize)
     })
 }
 

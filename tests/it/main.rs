@@ -34,3 +34,4 @@ mod team;
 mod team_journeys;
 mod tenancy;
 mod text_input;
+mod write_limits;

@@ -21,6 +21,7 @@ use crate::{
         lists, record,
         scorecard::Scorecard,
     },
+    limits,
     organizations::Tenant,
     state::AppState,
     views::{FormErrors, Invalid, Layout, Page},
@@ -252,6 +253,7 @@ async fn post_update(
         },
     )
     .await?;
+    limits::spend_for(&mut tenant, &limits::ISSUE_UPDATES, now).await?;
     tenant
         .commit_with_flash(&state, "Your update is posted.")
         .await?;
