@@ -19,6 +19,7 @@ mod audit;
 mod cli;
 mod demo;
 mod exports;
+mod fuzz;
 mod http_basics;
 mod issues;
 mod journeys;

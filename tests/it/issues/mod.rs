@@ -9,5 +9,5 @@ mod reminders;
 mod routing;
 mod scale;
 mod staff;
-mod support;
+pub mod support;
 mod webhook;
