@@ -28,11 +28,16 @@ pub async fn screen(req: Request, next: Next) -> Response {
     if EXEMPT_PREFIXES.iter().any(|p| path.starts_with(p)) {
         return next.run(req).await;
     }
-    if check_bytes(&percent_decode(path.as_bytes()).collect::<Vec<u8>>()).is_err() {
+    // The http crate lets through visible ASCII and UTF-8 only, so a
+    // control character can hide in a percent-escape or in raw UTF-8 (the
+    // C1 controls, U+0080–U+009F); most addresses have neither.
+    let suspect = |part: &str| part.contains('%') || !part.is_ascii();
+    if suspect(path) && check_bytes(&percent_decode(path.as_bytes()).collect::<Vec<u8>>()).is_err()
+    {
         // No page has such an address.
         return ErrorPage::for_status(StatusCode::NOT_FOUND).into_response();
     }
-    if let Some(query) = req.uri().query() {
+    if let Some(query) = req.uri().query().filter(|q| suspect(q)) {
         let fields = urlencoded(query.as_bytes());
         if refused(&fields) {
             let action = req.uri().path().to_owned();
@@ -259,6 +264,39 @@ mod tests {
         );
         assert!(matches!(&fields[1].kind, Kind::Text(v) if v == "xy"));
         assert!(matches!(&fields[3].kind, Kind::Text(v) if v == "caf\u{fffd}"));
+    }
+
+    #[test]
+    fn an_address_carries_controls_only_escaped_or_as_utf8() {
+        // What lets the screen skip plain ASCII addresses without escapes.
+        for raw in [&b"/a\x00b"[..], b"/a?q=\x1b", b"/a?q=\xff", b"/a?q=\x7f"] {
+            let parsed = axum::http::Uri::from_maybe_shared(Bytes::copy_from_slice(raw));
+            assert!(parsed.is_err(), "{raw:?}");
+        }
+        for raw in [&b"/caf\xc3\xa9"[..], b"/a?q=\xc2\x85"] {
+            let parsed = axum::http::Uri::from_maybe_shared(Bytes::copy_from_slice(raw));
+            assert!(parsed.is_ok(), "{raw:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_raw_c1_control_in_an_address_is_refused() {
+        use tower::ServiceExt;
+        let app = axum::Router::new()
+            .route("/a", axum::routing::get(|| async { "ok" }))
+            .layer(axum::middleware::from_fn(screen));
+        let call = |raw: &'static [u8]| {
+            let app = app.clone();
+            async move {
+                let uri = axum::http::Uri::from_maybe_shared(Bytes::from_static(raw)).unwrap();
+                let req = Request::builder().uri(uri).body(Body::empty()).unwrap();
+                app.oneshot(req).await.unwrap().status()
+            }
+        };
+        assert_eq!(call(b"/a?q=caf\xc3\xa9").await, StatusCode::OK);
+        assert_eq!(call(b"/a?q=x\xc2\x85").await, StatusCode::BAD_REQUEST);
+        assert_eq!(call(b"/a?q=x%C2%85").await, StatusCode::BAD_REQUEST);
+        assert_eq!(call(b"/\xc2\x85").await, StatusCode::NOT_FOUND);
     }
 
     #[test]
