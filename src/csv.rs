@@ -2,10 +2,12 @@
 //! spreadsheet.
 
 use axum::{
-    body::Body,
+    BoxError,
+    body::{Body, Bytes},
     http::header,
     response::{IntoResponse, Response},
 };
+use futures_util::{Stream, StreamExt};
 
 /// A CSV file to download as `filename`; `body` is the header line and the
 /// rows, each ending in CRLF, whole or streamed. Exports hold partner data:
@@ -21,6 +23,21 @@ pub fn download(filename: &str, body: impl Into<Body>) -> Response {
         body.into(),
     )
         .into_response()
+}
+
+/// A download streamed from `chunks`, fused: once the stream has ended, the
+/// body answers "ended" however often it is asked again. The compression
+/// layer (tower-http 0.6, tower-rs/tower-http#732) asks once more after the
+/// end, looking for trailers, and a stream such as `stream::unfold` panics
+/// when polled after its end: under gzip every streamed export broke off
+/// with a panic. A fused stream is what a body must be, whoever polls it.
+pub fn streamed<S, T, E>(chunks: S) -> Body
+where
+    S: Stream<Item = Result<T, E>> + Send + 'static,
+    T: Into<Bytes> + 'static,
+    E: Into<BoxError> + 'static,
+{
+    Body::from_stream(chunks.fuse())
 }
 
 /// One CSV line of `fields`, each made safe by [`field`], ending in CRLF.
@@ -51,7 +68,26 @@ pub fn field(value: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{field, record};
+    use futures_util::stream;
+    use http_body_util::BodyExt;
+
+    use super::{field, record, streamed};
+
+    #[tokio::test]
+    async fn a_streamed_body_may_be_polled_again_after_its_end() {
+        let chunks = stream::unfold(0, |n| async move {
+            (n < 2).then(|| (Ok::<_, std::io::Error>(format!("{n}\r\n")), n + 1))
+        });
+        let mut body = streamed(chunks);
+        let mut text = String::new();
+        while let Some(frame) = body.frame().await {
+            text.push_str(std::str::from_utf8(&frame.unwrap().into_data().unwrap()).unwrap());
+        }
+        assert_eq!(text, "0\r\n1\r\n");
+        // What the compression layer does after the last chunk.
+        assert!(body.frame().await.is_none());
+        assert!(body.frame().await.is_none());
+    }
 
     #[test]
     fn a_record_is_its_fields_joined_and_ended_by_crlf() {

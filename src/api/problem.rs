@@ -142,6 +142,13 @@ impl From<AppError> for Problem {
                 "rate-limited",
                 "Too many requests",
             ),
+            AppError::LimitReached(reached) => Problem::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "write-limit",
+                "A write limit is reached",
+            )
+            .detail(reached.message())
+            .header(header::RETRY_AFTER, reached.retry_after()),
             other => {
                 tracing::error!(error = %other, "partner API: internal error");
                 Problem::new(

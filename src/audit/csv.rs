@@ -81,5 +81,5 @@ pub fn body(pool: PgPool, filters: Filters, partner_id: Option<i64>) -> Body {
             }
         }
     });
-    Body::from_stream(batches)
+    crate::csv::streamed(batches)
 }

@@ -60,6 +60,8 @@ pub fn build_router(state: AppState, extra: Router<AppState>) -> Router {
             extra
         })
         .fallback(not_found)
+        // After the CSRF check: text no handler may see is refused here.
+        .layer(from_fn(crate::input::screen))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             csrf::protect,

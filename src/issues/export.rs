@@ -56,7 +56,7 @@ pub fn body(pool: PgPool, filter: StaffFilter, now: DateTime<Utc>) -> Body {
     let chunks = stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|chunk| (chunk, rx))
     });
-    Body::from_stream(chunks)
+    crate::csv::streamed(chunks)
 }
 
 async fn send_rows(

@@ -15,7 +15,7 @@ use crate::{
     audit::{self, Actor},
     config::Config,
     error::{AppError, AppResult},
-    markdown,
+    limits, markdown,
 };
 
 /// The longest update, in characters.
@@ -140,6 +140,16 @@ pub async fn post(
             })),
             ..Default::default()
         },
+    )
+    .await?;
+    // Last, as write limits want (their lock is the transaction's last):
+    // every update counts, whichever door it came through.
+    limits::spend(
+        conn,
+        &limits::ISSUE_UPDATES,
+        partner_id,
+        author.user_id,
+        now,
     )
     .await?;
     Ok(Posted {

@@ -80,17 +80,18 @@ fn issue_digest(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult
     })
 }
 
-/// Removes sessions past their limits and rate-limit events past any
-/// window, and seals TOTP secrets an older instance wrote in plain text
-/// during a rolling upgrade.
+/// Removes sessions past their limits, rate-limit events and counted
+/// writes past any window, and seals TOTP secrets an older instance wrote
+/// in plain text during a rolling upgrade.
 fn housekeeping(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult<usize>> {
     Box::pin(async move {
         let mut conn = state.pool.acquire().await?;
         let sessions = crate::accounts::session::prune(&mut conn, &state.config, now).await?;
         let events = crate::accounts::throttle::prune(&mut conn, now).await?;
+        let writes = crate::limits::prune(&mut conn, now).await?;
         drop(conn);
         let sealed = crate::accounts::totp_secrets::seal_plain(&state.pool, &state.secrets).await?;
-        Ok((sessions + events + sealed) as usize)
+        Ok((sessions + events + writes + sealed) as usize)
     })
 }
 

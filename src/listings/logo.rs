@@ -1,7 +1,9 @@
 //! A partner's directory logo: PNG, JPEG or SVG, recognised by its content
-//! (never by its file name), at most 512 KiB. Risky SVG is refused rather
-//! than rewritten, so what is stored is exactly what the partner checked.
+//! (never by its file name), at most 512 KiB. Risky SVG is refused with the
+//! reason; an SVG that passes is stored as usvg's re-serialisation of it,
+//! checked again, so what is served is exactly what was checked.
 
+mod extent;
 mod jpeg;
 mod png;
 mod svg;
@@ -79,6 +81,30 @@ pub enum LogoProblem {
         "SVG logos may only refer to parts of themselves (#name), but this one refers to \u{201c}{target}\u{201d}."
     )]
     SvgExternalReference { target: String },
+    #[error(
+        "This SVG nests its elements more than {limit} levels deep. Export the logo again as a plain or optimised SVG."
+    )]
+    SvgTooDeep { limit: usize },
+    #[error(
+        "This SVG has more than {limit} elements once its shared parts (<use>) are drawn out. Simplify the logo or export it as PNG."
+    )]
+    SvgTooComplex { limit: usize },
+    #[error(
+        "Drawn out into plain shapes, this SVG is {kib} KiB, more than the 512 KiB a logo may be. Simplify the logo or export it as PNG."
+    )]
+    SvgTooLargeDrawn { kib: usize },
+    #[error(
+        "SVG logos may not contain text, which every viewer would draw in its own fonts. Convert the text to outlines (Inkscape: Path \u{25b8} Object to Path; Illustrator: Type \u{25b8} Create Outlines; Figma: Outline stroke) and upload the file again."
+    )]
+    SvgText,
+    #[error(
+        "This SVG has no size. Give the <svg> element a viewBox (or a width and a height) and upload it again."
+    )]
+    SvgNoSize,
+    #[error(
+        "This SVG refers to itself in a loop (a <use>, pattern, mask or gradient that ends up drawing itself). Export the logo again as a plain SVG."
+    )]
+    SvgReferenceLoop,
     #[error("SVG logos may not contain javascript: addresses.")]
     SvgJavascriptUrl,
     #[error(
@@ -117,10 +143,9 @@ impl Logo {
         if !text.trim_start().starts_with('<') {
             return Err(LogoProblem::NotAnImage);
         }
-        svg::check(text)?;
         Ok(Self {
             kind: LogoKind::Svg,
-            bytes: bytes.to_vec(),
+            bytes: svg::clean(text)?,
             size: None,
         })
     }

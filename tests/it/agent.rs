@@ -91,6 +91,16 @@ impl Agent {
         }
     }
 
+    /// The same person (cookies, CSRF token) talking to another instance.
+    pub fn on(&self, base: &str) -> Self {
+        Self {
+            base: base.to_owned(),
+            client: self.client.clone(),
+            jar: self.jar.clone(),
+            csrf: Mutex::new(self.csrf.lock().unwrap().clone()),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

@@ -191,6 +191,8 @@ pub async fn request(
             .await?
             {
                 Ok(made) => {
+                    crate::limits::spend_for(&mut tenant, &crate::limits::LICENSE_REQUESTS, now)
+                        .await?;
                     let message = flash(&made);
                     let to = match made.as_slice() {
                         [one] => format!("/licenses/{}", one.license_id),

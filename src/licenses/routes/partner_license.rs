@@ -200,6 +200,8 @@ pub async fn renew(
                 let issued =
                     requesting::renew(&mut tenant.tx, &state.config, now, &license, &who, &renewal)
                         .await?;
+                crate::limits::spend_for(&mut tenant, &crate::limits::LICENSE_REQUESTS, now)
+                    .await?;
                 let message = if issued {
                     "Renewed for 12 more months.".to_owned()
                 } else {

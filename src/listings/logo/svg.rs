@@ -1,5 +1,9 @@
-//! SVG checks: well-formed XML with an `<svg>` root, only drawing elements,
-//! no scripts, event handlers, entities or references outside the file.
+//! SVG logos: first a streaming check of what was uploaded (well-formed
+//! XML with an `<svg>` root, only drawing elements, no scripts, event
+//! handlers, entities or references outside the file, and bounded depth and
+//! size), then a renderer's parser (`usvg`) reads it into shapes and writes
+//! them out again. The re-serialisation is what is stored and served, and
+//! it passes the same check, so what is served is exactly what was checked.
 
 use quick_xml::{
     Reader, XmlVersion,
@@ -10,6 +14,20 @@ use quick_xml::{
 use super::LogoProblem;
 
 const SVG_NAMESPACE: &str = "http://www.w3.org/2000/svg";
+
+/// Elements nested deeper than this are refused. Logos exported by design
+/// tools nest groups a handful of levels deep (layers, groups, clip paths);
+/// deep nesting serves only to make parsers and renderers recurse.
+pub const MAX_SVG_DEPTH: usize = 32;
+/// Elements a logo may have, counted in the upload and again after the
+/// renderer has expanded every `<use>`. A detailed illustrated logo has a
+/// few hundred paths; 10,000 leaves ample room and bounds the work of
+/// every browser that draws it.
+pub const MAX_SVG_ELEMENTS: usize = 10_000;
+
+/// Text is drawn with whatever fonts the viewer has, so a logo must carry
+/// its letters as outlines.
+const TEXT_ELEMENTS: &[&str] = &["text", "tspan", "textPath"];
 
 /// Drawing elements a logo needs; everything else is refused.
 const ALLOWED_ELEMENTS: &[&str] = &[
@@ -59,9 +77,83 @@ const FORBIDDEN_CSS: &[&str] = &[
     "expression(",
 ];
 
+/// The SVG as it will be stored and served: `text` checked, drawn into
+/// shapes by usvg, written out again and checked once more.
+pub(super) fn clean(text: &str) -> Result<Vec<u8>, LogoProblem> {
+    check(text)?;
+    super::extent::measure(text)?;
+    let options = usvg::Options {
+        // Nothing outside the file is ever read: no files, no images.
+        resources_dir: None,
+        image_href_resolver: usvg::ImageHrefResolver {
+            resolve_data: Box::new(|_, _, _| None),
+            resolve_string: Box::new(|_, _| None),
+        },
+        ..usvg::Options::default()
+    };
+    let tree = usvg::Tree::from_str(text, &options).map_err(|e| match e {
+        usvg::Error::InvalidSize => LogoProblem::SvgNoSize,
+        // usvg stops at a million nodes, `<use>` drawn out.
+        usvg::Error::ElementsLimitReached
+        | usvg::Error::ParsingFailed(usvg::roxmltree::Error::NodesLimitReached) => {
+            LogoProblem::SvgTooComplex {
+                limit: MAX_SVG_ELEMENTS,
+            }
+        }
+        _ => LogoProblem::SvgMalformed,
+    })?;
+    if elements(tree.root()) > MAX_SVG_ELEMENTS {
+        return Err(LogoProblem::SvgTooComplex {
+            limit: MAX_SVG_ELEMENTS,
+        });
+    }
+    let written = tree.to_string(&usvg::WriteOptions {
+        indent: usvg::Indent::None,
+        attributes_indent: usvg::Indent::None,
+        ..usvg::WriteOptions::default()
+    });
+    // usvg writes the size and applies the viewBox to the shapes; the
+    // viewBox is put back so that the logo scales to any box it is shown in.
+    let size = tree.size();
+    let written = written.replacen(
+        "<svg ",
+        &format!("<svg viewBox=\"0 0 {} {}\" ", size.width(), size.height()),
+        1,
+    );
+    if written.len() > super::MAX_LOGO_BYTES {
+        return Err(LogoProblem::SvgTooLargeDrawn {
+            kib: written.len().div_ceil(1024),
+        });
+    }
+    check(&written).map_err(|problem| {
+        tracing::warn!(%problem, "usvg wrote an SVG its own check refuses");
+        LogoProblem::SvgMalformed
+    })?;
+    Ok(written.into_bytes())
+}
+
+/// Nodes of a usvg tree, counting the shapes inside clip paths, masks and
+/// patterns, and stopping early once past the limit.
+fn elements(group: &usvg::Group) -> usize {
+    let mut count = 0usize;
+    for node in group.children() {
+        count += 1;
+        node.subroots(|sub| count += elements(sub));
+        if let usvg::Node::Group(inner) = node {
+            count += elements(inner);
+        }
+        if count > MAX_SVG_ELEMENTS {
+            break;
+        }
+    }
+    count
+}
+
 pub(super) fn check(text: &str) -> Result<(), LogoProblem> {
     let mut reader = Reader::from_str(text);
     let mut depth = 0usize;
+    let mut elements = 0usize;
+    let mut has_text = false;
     let mut root_seen = false;
     let mut style: Option<String> = None;
     loop {
@@ -92,6 +184,9 @@ pub(super) fn check(text: &str) -> Result<(), LogoProblem> {
                 check_element(&element, !root_seen)?;
                 root_seen = true;
                 depth += 1;
+                elements += 1;
+                check_extent(depth, elements)?;
+                has_text |= TEXT_ELEMENTS.contains(&element.local_name().as_ref());
                 if element.name().as_ref() == "style" {
                     style = Some(String::new());
                 }
@@ -99,6 +194,9 @@ pub(super) fn check(text: &str) -> Result<(), LogoProblem> {
             Event::Empty(element) => {
                 check_element(&element, !root_seen)?;
                 root_seen = true;
+                elements += 1;
+                check_extent(depth + 1, elements)?;
+                has_text |= TEXT_ELEMENTS.contains(&element.local_name().as_ref());
             }
             Event::End(_) => {
                 depth = depth.checked_sub(1).ok_or(LogoProblem::SvgMalformed)?;
@@ -146,6 +244,23 @@ pub(super) fn check(text: &str) -> Result<(), LogoProblem> {
     }
     if depth != 0 {
         return Err(LogoProblem::SvgMalformed);
+    }
+    if has_text {
+        return Err(LogoProblem::SvgText);
+    }
+    Ok(())
+}
+
+fn check_extent(depth: usize, elements: usize) -> Result<(), LogoProblem> {
+    if depth > MAX_SVG_DEPTH {
+        return Err(LogoProblem::SvgTooDeep {
+            limit: MAX_SVG_DEPTH,
+        });
+    }
+    if elements > MAX_SVG_ELEMENTS {
+        return Err(LogoProblem::SvgTooComplex {
+            limit: MAX_SVG_ELEMENTS,
+        });
     }
     Ok(())
 }

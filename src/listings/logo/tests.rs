@@ -19,7 +19,7 @@ const CLEAN_SVG: &str = r##"<?xml version="1.0" encoding="UTF-8"?>
     <use xlink:href="#dot" x="28" y="28"/>
     <use href="#dot" x="8" y="8"/>
   </g>
-  <text x="4" y="60">Acme</text>
+  <path d="M4 60h8v-8h-8z" fill="#fc6d26"/>
 </svg>
 "##;
 
@@ -65,13 +65,137 @@ fn a_png_named_svg_is_still_a_png() {
 }
 
 #[test]
-fn clean_svg_logo_is_accepted() {
+fn clean_svg_logo_is_accepted_and_stored_as_drawn() {
     let logo = Logo::parse(CLEAN_SVG.as_bytes()).unwrap();
     assert_eq!(logo.kind(), LogoKind::Svg);
     assert_eq!(logo.content_type(), "image/svg+xml");
     assert_eq!(logo.extension(), "svg");
     assert_eq!(logo.size(), None);
-    assert_eq!(logo.bytes(), CLEAN_SVG.as_bytes());
+    let stored = std::str::from_utf8(logo.bytes()).unwrap();
+    println!("{stored}");
+    assert!(
+        stored.starts_with(
+            r#"<svg viewBox="0 0 64 64" width="64" height="64" xmlns="http://www.w3.org/2000/svg""#
+        ),
+        "{stored}"
+    );
+    // Shapes stay, with the stylesheet's colours applied to them; the
+    // rest (comments, the title, the stylesheet, `use`) is gone.
+    assert!(
+        stored.contains("<linearGradient") && stored.contains("<path"),
+        "{stored}"
+    );
+    for gone in ["<!--", "<title", "<style", "<use", "<symbol", "class="] {
+        assert!(!stored.contains(gone), "{gone} in {stored}");
+    }
+}
+
+#[test]
+fn what_is_stored_is_what_was_checked() {
+    let logo = Logo::parse(CLEAN_SVG.as_bytes()).unwrap();
+    // The stored form passes the check on its own and cleans to itself.
+    assert_eq!(
+        svg::check(std::str::from_utf8(logo.bytes()).unwrap()),
+        Ok(())
+    );
+    assert_eq!(Logo::parse(logo.bytes()).unwrap().bytes(), logo.bytes());
+}
+
+#[test]
+fn fifty_thousand_nested_groups_are_refused() {
+    let depth = 50_000;
+    let bomb = svg(&format!(
+        "{}<rect width=\"1\" height=\"1\"/>{}",
+        "<g>".repeat(depth),
+        "</g>".repeat(depth)
+    ));
+    assert!(bomb.len() > 340_000 && bomb.len() < MAX_LOGO_BYTES);
+    let refused = Logo::parse(&bomb);
+    assert_eq!(refused, Err(LogoProblem::SvgTooDeep { limit: 32 }));
+    assert!(
+        refused
+            .unwrap_err()
+            .to_string()
+            .contains("more than 32 levels deep")
+    );
+}
+
+#[test]
+fn depth_and_element_limits_hold_at_their_boundary() {
+    let nested = |groups: usize| {
+        svg(&format!(
+            "{}<rect width=\"1\" height=\"1\"/>{}",
+            "<g>".repeat(groups),
+            "</g>".repeat(groups)
+        ))
+    };
+    // The root is one level, each group one more, the rect the last.
+    assert!(Logo::parse(&nested(svg::MAX_SVG_DEPTH - 2)).is_ok());
+    assert_eq!(
+        Logo::parse(&nested(svg::MAX_SVG_DEPTH - 1)),
+        Err(LogoProblem::SvgTooDeep { limit: 32 })
+    );
+
+    // Empty groups: counted in the upload, dropped by the renderer. The
+    // root counts as one element.
+    let groups = |n: usize| svg(&"<g/>".repeat(n));
+    assert!(Logo::parse(&groups(svg::MAX_SVG_ELEMENTS - 1)).is_ok());
+    assert_eq!(
+        Logo::parse(&groups(svg::MAX_SVG_ELEMENTS)),
+        Err(LogoProblem::SvgTooComplex { limit: 10_000 })
+    );
+}
+
+#[test]
+fn an_svg_that_grows_past_512_kib_when_drawn_out_is_refused() {
+    // 9,000 squares: 370 KiB as uploaded, more as paths.
+    let squares = svg(&r#"<rect width="1" height="1"/>"#.repeat(9_000));
+    assert!(squares.len() < MAX_LOGO_BYTES);
+    let Err(LogoProblem::SvgTooLargeDrawn { kib }) = Logo::parse(&squares) else {
+        panic!("accepted");
+    };
+    assert!(kib > 512);
+}
+
+#[test]
+fn shared_parts_that_multiply_past_the_limit_are_refused() {
+    // Each level draws the one below ten times: 10^6 rectangles from a
+    // file of a few hundred bytes.
+    let mut body = String::from(r#"<defs><g id="l0"><rect width="1" height="1"/></g>"#);
+    for level in 1..=6 {
+        body.push_str(&format!(r#"<g id="l{level}">"#));
+        for _ in 0..10 {
+            body.push_str(&format!(r##"<use href="#l{}"/>"##, level - 1));
+        }
+        body.push_str("</g>");
+    }
+    body.push_str(r##"</defs><use href="#l6"/>"##);
+    let started = std::time::Instant::now();
+    assert_eq!(
+        Logo::parse(&svg(&body)),
+        Err(LogoProblem::SvgTooComplex { limit: 10_000 })
+    );
+    println!("refused in {:?}", started.elapsed());
+}
+
+#[test]
+fn text_must_be_outlined() {
+    let refused = Logo::parse(&svg(r#"<text x="1" y="9">Acme</text>"#));
+    assert_eq!(refused, Err(LogoProblem::SvgText));
+    assert!(
+        refused
+            .unwrap_err()
+            .to_string()
+            .contains("Convert the text to outlines")
+    );
+}
+
+#[test]
+fn an_svg_of_no_size_is_refused() {
+    assert_eq!(
+        Logo::parse(br#"<svg xmlns="http://www.w3.org/2000/svg" width="0" height="0"><rect width="1" height="1"/></svg>"#),
+        Err(LogoProblem::SvgNoSize)
+    );
 }
 
 #[test]
@@ -228,4 +352,56 @@ fn long_references_are_shortened_in_the_message() {
 
 fn svg_root(attributes: &str) -> Vec<u8> {
     format!(r#"<svg xmlns="http://www.w3.org/2000/svg" {attributes}><rect/></svg>"#).into_bytes()
+}
+
+#[test]
+fn reference_chains_deeper_than_the_limit_are_refused_before_drawing() {
+    // Each pattern is filled with the one before: a renderer follows the
+    // chain recursively (usvg overflowed its stack at 1,000).
+    let mut body = String::from(
+        r#"<defs><pattern id="p0" width="1" height="1"><rect width="1" height="1"/></pattern>"#,
+    );
+    for i in 1..1000 {
+        body.push_str(&format!(r##"<pattern id="p{i}" width="1" height="1"><rect width="1" height="1" fill="url(#p{})"/></pattern>"##, i - 1));
+    }
+    body.push_str(r##"</defs><rect width="5" height="5" fill="url(#p999)"/>"##);
+    assert_eq!(
+        Logo::parse(&svg(&body)),
+        Err(LogoProblem::SvgTooDeep { limit: 32 })
+    );
+
+    // The same through stylesheet rules.
+    let mut css = String::new();
+    let mut defs = String::from(
+        r#"<pattern id="p0" width="1" height="1"><rect width="1" height="1"/></pattern>"#,
+    );
+    for i in 1..100 {
+        css.push_str(&format!(".c{i} {{ fill: url(#p{}) }} ", i - 1));
+        defs.push_str(&format!(r#"<pattern id="p{i}" width="1" height="1"><rect class="c{i}" width="1" height="1"/></pattern>"#));
+    }
+    let body = format!(
+        r##"<style>{css}</style><defs>{defs}</defs><rect width="5" height="5" style="fill: url(#p99)"/>"##
+    );
+    assert_eq!(
+        Logo::parse(&svg(&body)),
+        Err(LogoProblem::SvgTooDeep { limit: 32 })
+    );
+}
+
+#[test]
+fn a_pattern_drawn_many_times_counts_each_time() {
+    let mut body = String::from(r#"<defs><pattern id="p" width="1" height="1">"#);
+    body.push_str(&r#"<rect width="1" height="1"/>"#.repeat(3000));
+    body.push_str("</pattern></defs>");
+    body.push_str(&r##"<rect width="5" height="5" fill="url(#p)"/>"##.repeat(3000));
+    assert_eq!(
+        Logo::parse(&svg(&body)),
+        Err(LogoProblem::SvgTooComplex { limit: 10_000 })
+    );
+}
+
+#[test]
+fn references_in_a_loop_are_refused() {
+    let body = r##"<defs><g id="a"><use href="#b"/></g><g id="b"><rect width="1" height="1" fill="url(#p)"/></g><pattern id="p" width="1" height="1"><use href="#a"/></pattern></defs><use href="#a"/>"##;
+    assert_eq!(Logo::parse(&svg(body)), Err(LogoProblem::SvgReferenceLoop));
 }

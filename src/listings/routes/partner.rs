@@ -289,6 +289,7 @@ async fn submit(
     } else {
         "Your listing was sent for review. You will get an email when the alliance team decides."
     };
+    crate::limits::spend_for(&mut tenant, &crate::limits::LISTING_SUBMISSIONS, now).await?;
     tenant.commit_with_flash(&state, message).await?;
     Ok(Redirect::to("/listing").into_response())
 }

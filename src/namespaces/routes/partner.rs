@@ -207,6 +207,7 @@ async fn register(
         },
     )
     .await?;
+    crate::limits::spend_for(&mut tenant, &crate::limits::NAMESPACE_REGISTRATIONS, now).await?;
     tenant
         .commit_with_flash(
             &state,

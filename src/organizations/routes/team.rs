@@ -289,6 +289,7 @@ async fn invite(
         },
     )
     .await?;
+    crate::limits::spend_for(&mut tenant, &crate::limits::INVITATIONS, now).await?;
     tenant
         .commit_with_flash(
             &state,

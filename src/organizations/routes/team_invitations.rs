@@ -68,6 +68,7 @@ async fn resend(
         "Invitation sent again to {}. It works for 7 days; the earlier link no longer works.",
         invitation.email
     );
+    crate::limits::spend_for(&mut tenant, &crate::limits::INVITATIONS, now).await?;
     tenant.commit_with_flash(&state, &message).await?;
     Ok(back_to_team())
 }

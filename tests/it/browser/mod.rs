@@ -188,6 +188,22 @@ impl Browser {
         }
     }
 
+    /// Puts `value` into the field labelled `field` as pasting would, with
+    /// characters no keyboard types (a NUL copied from another program).
+    pub async fn paste(&self, field: &str, value: &str) {
+        let element = self.field(field).await;
+        let element = serde_json::to_value(&element).expect("an element reference");
+        check(
+            self.client
+                .execute(
+                    "arguments[0].value = arguments[1];",
+                    vec![element, json!(value)],
+                )
+                .await,
+            format_args!("pasting into {field:?}"),
+        );
+    }
+
     /// What the field labelled `field` (or found by that CSS selector) holds.
     pub async fn field_value(&self, field: &str) -> String {
         let element = self.field(field).await;

@@ -41,7 +41,15 @@ pub fn tiny_png() -> Vec<u8> {
     png
 }
 
-pub const CLEAN_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64"><title>Acme</title><circle cx="32" cy="32" r="30" fill="#6b4fbb"/><text x="32" y="42" font-size="28" text-anchor="middle" fill="#fff">A</text></svg>"##;
+pub const CLEAN_SVG: &str = r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64"><title>Acme</title><circle cx="32" cy="32" r="30" fill="#6b4fbb"/><path d="M22 46 L32 16 L42 46 Z" fill="#fff"/></svg>"##;
+
+/// [`CLEAN_SVG`] as the portal stores and serves it: drawn into shapes by
+/// usvg and written out again.
+pub fn stored_svg() -> Vec<u8> {
+    partner_portal::listings::Logo::parse(CLEAN_SVG.as_bytes())
+        .unwrap()
+        .into_bytes()
+}
 
 /// A complete listing form.
 pub fn fields(name: &str) -> Vec<(&'static str, String)> {

@@ -180,7 +180,7 @@ async fn logos_are_recognised_by_their_content_not_their_name() {
     .unwrap();
     assert_eq!(content_type, "image/png");
 
-    // A clean SVG is kept as it is.
+    // A clean SVG is kept as usvg draws it out: shapes only.
     submit(
         &ada,
         &fields("Acme Security"),
@@ -195,7 +195,56 @@ async fn logos_are_recognised_by_their_content_not_their_name() {
     .assert_redirect("/listing");
     let (_, headers, bytes) = ada.get_bytes("/listing/logo").await;
     assert_eq!(headers["content-type"], "image/svg+xml");
-    assert_eq!(bytes, CLEAN_SVG.as_bytes());
+    assert_eq!(bytes, super::stored_svg());
+    let served = String::from_utf8(bytes).unwrap();
+    assert!(
+        served.contains("<path") && !served.contains("<title"),
+        "{served}"
+    );
+}
+
+#[tokio::test]
+async fn a_logo_of_fifty_thousand_nested_groups_is_refused_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let (ada, _, _) = ready_partner(
+        &app,
+        "Acme Corp",
+        "ada@acme.test",
+        "https://gitlab.com/acme-corp",
+    )
+    .await;
+    let depth = 50_000;
+    let bomb = format!(
+        r#"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">{}<rect width="1" height="1"/>{}</svg>"#,
+        "<g>".repeat(depth),
+        "</g>".repeat(depth)
+    );
+    assert!(bomb.len() > 340_000);
+    let before = crate::snapshot::fingerprint(&app.pool).await;
+
+    let page = submit(
+        &ada,
+        &fields("Acme Security"),
+        &[("logo", "logo.svg", "image/svg+xml", bomb.into_bytes())],
+    )
+    .await;
+
+    assert_eq!(
+        page.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        page.snippet()
+    );
+    assert!(
+        page.body.contains("id=\"logo-error\"")
+            && page
+                .body
+                .contains("nests its elements more than 32 levels deep"),
+        "the reason is next to the logo field: {}",
+        page.snippet()
+    );
+    let after = crate::snapshot::fingerprint(&app.pool).await;
+    assert_eq!(crate::snapshot::changed(&before, &after), [] as [String; 0]);
 }
 
 #[tokio::test]
