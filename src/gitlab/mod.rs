@@ -8,5 +8,7 @@
 pub mod client;
 pub mod hooks;
 pub mod notes;
+pub mod oidc;
 
 pub use client::{CallError, GitLab};
+pub use oidc::{Authorization, GitLabPerson, OidcError};

@@ -4,12 +4,14 @@
 //! through `PORTAL_GITLAB_URL`; nothing inside the portal is mocked.
 //!
 //! What it answers grows with the features that use it: the REST notes API
-//! (`notes.rs`). Self-contained (no `crate::` items), so the benchmark's
+//! (`notes.rs`), and GitLab as an OpenID provider for "Sign in with
+//! GitLab" (`oidc.rs`). Self-contained (no `crate::` items), so the benchmark's
 //! example binary can run the same double (`examples/gitlab_double.rs`).
 
 #![allow(dead_code)] // each test uses the parts it needs
 
 pub mod notes;
+pub mod oidc;
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -79,6 +81,8 @@ pub struct State {
     /// Notes per project path and issue number.
     pub notes: HashMap<(String, i64), Vec<StoredNote>>,
     pub next_id: i64,
+    /// The OpenID provider: users, grants, tokens.
+    pub oidc: oidc::Provider,
 }
 
 /// A running double; stops when dropped.
@@ -108,8 +112,10 @@ impl GitLabDouble {
         }));
         let listener = TcpListener::bind(addr).await.expect("the double binds");
         let addr = listener.local_addr().unwrap();
+        state.lock().unwrap().oidc.issuer = format!("http://{addr}");
         let app = Router::new()
             .merge(notes::router())
+            .merge(oidc::router())
             .fallback(not_found)
             .with_state(state.clone());
         let server = tokio::spawn(async move {
