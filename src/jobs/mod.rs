@@ -72,13 +72,15 @@ fn issue_digest(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult
     })
 }
 
-/// Removes sessions past their limits and rate-limit events past any window.
+/// Removes sessions past their limits, rate-limit events past any window
+/// and sign-ins with GitLab nobody came back from.
 fn housekeeping(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult<usize>> {
     Box::pin(async move {
         let mut conn = state.pool.acquire().await?;
         let sessions = crate::accounts::session::prune(&mut conn, &state.config, now).await?;
         let events = crate::accounts::throttle::prune(&mut conn, now).await?;
-        Ok((sessions + events) as usize)
+        let attempts = crate::accounts::gitlab_flow::prune(&mut conn, now).await?;
+        Ok((sessions + events + attempts) as usize)
     })
 }
 

@@ -1,4 +1,5 @@
-//! Emails of the namespaces area: the staff decision on a registration.
+//! Emails of the namespaces area: the decision on a registration, and a
+//! verification taken back.
 
 use crate::{config::Config, mail::Notice};
 
@@ -17,6 +18,20 @@ pub fn rejected(config: &Config, name: &str, url: &str, reason: &str) -> Notice 
     )
     .paragraph(format!(
         "The alliance team could not verify your namespace {url}."
+    ))
+    .paragraph(format!("Their reason: {reason}"))
+    .paragraph("You can register it again once the problem is solved.")
+    .action("Your namespaces", config.link("/namespaces"))
+}
+
+pub fn revoked(config: &Config, name: &str, url: &str, reason: &str) -> Notice {
+    Notice::new(
+        "namespace_revoked",
+        format!("Namespace no longer verified: {url}"),
+        name,
+    )
+    .paragraph(format!(
+        "The alliance team withdrew the verification of your namespace {url}: its components no longer carry the partner badge."
     ))
     .paragraph(format!("Their reason: {reason}"))
     .paragraph("You can register it again once the problem is solved.")

@@ -2,9 +2,11 @@
 //! components, and the components listed under them (PRODUCT.md §4).
 
 pub mod component;
+pub mod decision;
 pub mod emails;
 pub mod feed;
 pub mod owner;
+pub mod proof;
 pub mod routes;
 pub mod state;
 pub mod store;

@@ -19,9 +19,20 @@ pub struct Namespace {
     pub decided_at: Option<DateTime<Utc>>,
     pub verified_at: Option<DateTime<Utc>>,
     pub components: i64,
+    /// Ownership proven through GitLab: by whom (username) and when.
+    pub proven: Option<(String, DateTime<Utc>)>,
+    /// Why a registration was not proven through GitLab.
+    pub proof_problem: Option<String>,
 }
 
 impl Namespace {
+    /// "ownership proven by @ada on 3 Dec 2026", when it was.
+    pub fn proof_line(&self) -> Option<String> {
+        self.proven
+            .as_ref()
+            .map(|(who, at)| format!("ownership proven by @{who} on {}", at.format("%-d %b %Y")))
+    }
+
     /// The stored URL as the domain type (for parsing components under it).
     pub fn parsed_url(&self) -> Option<NamespaceUrl> {
         NamespaceUrl::from_stored(&self.url).ok()
@@ -96,6 +107,7 @@ pub async fn page(
 ) -> Result<Vec<Namespace>, sqlx::Error> {
     let rows = sqlx::query!(
         r#"select n.id, n.partner_id, n.url, n.path, n.state, n.reason, n.created_at, n.decided_at, n.verified_at,
+                  n.proven_by_username, n.proven_at, n.proof_problem,
                   (select count(*) from components c where c.partner_id = n.partner_id and c.namespace_id = n.id) as "components!"
              from namespaces n
             where n.partner_id = $1
@@ -120,6 +132,8 @@ pub async fn page(
             decided_at: r.decided_at,
             verified_at: r.verified_at,
             components: r.components,
+            proven: r.proven_by_username.zip(r.proven_at),
+            proof_problem: r.proof_problem,
         })
         .collect())
 }
@@ -131,6 +145,7 @@ pub async fn get(
 ) -> Result<Option<Namespace>, sqlx::Error> {
     let row = sqlx::query!(
         r#"select n.id, n.partner_id, n.url, n.path, n.state, n.reason, n.created_at, n.decided_at, n.verified_at,
+                  n.proven_by_username, n.proven_at, n.proof_problem,
                   (select count(*) from components c where c.partner_id = n.partner_id and c.namespace_id = n.id) as "components!"
              from namespaces n
             where n.partner_id = $1 and n.id = $2"#,
@@ -150,6 +165,8 @@ pub async fn get(
         decided_at: r.decided_at,
         verified_at: r.verified_at,
         components: r.components,
+        proven: r.proven_by_username.zip(r.proven_at),
+        proof_problem: r.proof_problem,
     }))
 }
 

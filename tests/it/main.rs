@@ -18,6 +18,7 @@ mod applications;
 mod audit;
 mod cli;
 mod demo;
+mod gitlab_sign_in;
 mod http_basics;
 mod issues;
 mod journeys;

@@ -18,6 +18,7 @@ use crate::{
     error::{AppError, AppResult},
     namespaces::{
         NamespaceState, NamespaceUrl,
+        proof::{self, Judgement},
         store::{self, Registration},
     },
     organizations::{Standing, Tenant},
@@ -41,6 +42,10 @@ pub struct Row {
     pub decided: Option<When>,
     pub reason: Option<String>,
     pub components: i64,
+    /// "ownership proven by @ada on 3 Dec 2026".
+    pub proof: Option<String>,
+    /// Why GitLab did not prove it (while it waits for staff).
+    pub proof_problem: Option<String>,
 }
 
 #[derive(Template)]
@@ -57,6 +62,8 @@ pub struct NamespacesPage {
     pub url: String,
     pub errors: FormErrors,
     pub hosts: String,
+    /// "Sign in with GitLab" is configured: a linked Owner proves at once.
+    pub gitlab_available: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -79,6 +86,8 @@ async fn page(
     let rows = list
         .into_iter()
         .map(|n| Row {
+            proof: n.proof_line(),
+            proof_problem: n.proof_problem.clone(),
             id: n.id,
             url: n.url,
             state: n.state,
@@ -99,6 +108,7 @@ async fn page(
         url,
         errors,
         hosts: either_of(&state.config.namespace_hosts),
+        gitlab_available: state.config.gitlab.oauth.is_some(),
     })
 }
 
@@ -203,12 +213,35 @@ async fn register(
         },
     )
     .await?;
-    tenant
-        .commit_with_flash(
-            &state,
-            &format!("{url} is registered. The alliance team will verify that it belongs to your organisation; you will get an email."),
-        )
-        .await?;
+    // A linked GitLab identity that owns the group proves it at once.
+    let judgement = proof::on_registration(
+        &mut tenant.tx,
+        &state.config,
+        now,
+        &actor,
+        tenant.partner_id,
+        id,
+        url.path(),
+        user_id,
+    )
+    .await?;
+    let proven = matches!(judgement, Some(Judgement::Proven(_)));
+    let message = match judgement {
+        Some(Judgement::Proven(p)) => format!(
+            "{url} is verified: @{} is an Owner of the group on GitLab, which proves it belongs to your organisation.",
+            p.username
+        ),
+        Some(Judgement::NotProven(reason)) => format!(
+            "{url} is registered, but ownership is not proven: {reason} The alliance team will verify it by hand; you will get an email."
+        ),
+        None => format!(
+            "{url} is registered. The alliance team will verify that it belongs to your organisation; you will get an email."
+        ),
+    };
+    tenant.commit_with_flash(&state, &message).await?;
+    if proven {
+        state.directory.invalidate();
+    }
     Ok(Redirect::to("/namespaces").into_response())
 }
 
