@@ -4,7 +4,9 @@
 pub mod csrf;
 pub mod email;
 pub mod emails;
+pub mod gitlab_flow;
 pub mod guard;
+pub mod identity;
 pub mod password;
 pub mod remembered;
 pub mod routes;

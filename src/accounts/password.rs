@@ -11,6 +11,11 @@ use argon2::{
 use secrecy::{ExposeSecret, SecretString};
 
 pub const MIN_CHARS: usize = 12;
+
+/// The stored "hash" of an account without a password (a staff member
+/// invited but not started, a partner user who signed up with GitLab): it
+/// matches no password.
+pub const NO_PASSWORD: &str = "!";
 pub const MAX_CHARS: usize = 128;
 
 /// A password that meets the policy, ready to hash.

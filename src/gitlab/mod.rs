@@ -9,5 +9,7 @@ pub mod catalog;
 pub mod client;
 pub mod hooks;
 pub mod notes;
+pub mod oidc;
 
 pub use client::{CallError, GitLab};
+pub use oidc::{Authorization, GitLabPerson, OidcError};

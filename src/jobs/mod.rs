@@ -81,17 +81,19 @@ fn issue_digest(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult
 }
 
 /// Removes sessions past their limits, rate-limit events and counted
-/// writes past any window, and seals TOTP secrets an older instance wrote
-/// in plain text during a rolling upgrade.
+/// writes past any window, and sign-ins with GitLab nobody came back from;
+/// seals TOTP secrets an older instance wrote in plain text during a
+/// rolling upgrade.
 fn housekeeping(state: &AppState, now: DateTime<Utc>) -> BoxFuture<'_, AppResult<usize>> {
     Box::pin(async move {
         let mut conn = state.pool.acquire().await?;
         let sessions = crate::accounts::session::prune(&mut conn, &state.config, now).await?;
         let events = crate::accounts::throttle::prune(&mut conn, now).await?;
         let writes = crate::limits::prune(&mut conn, now).await?;
+        let attempts = crate::accounts::gitlab_flow::prune(&mut conn, now).await?;
         drop(conn);
         let sealed = crate::accounts::totp_secrets::seal_plain(&state.pool, &state.secrets).await?;
-        Ok((sessions + events + writes + sealed) as usize)
+        Ok((sessions + events + writes + attempts + sealed) as usize)
     })
 }
 

@@ -1,4 +1,5 @@
-//! Emails of the namespaces area: the staff decision on a registration.
+//! Emails of the namespaces area: the decision on a registration, and a
+//! verification taken back.
 
 use crate::{config::Config, mail::Notice};
 
@@ -23,19 +24,16 @@ pub fn rejected(config: &Config, name: &str, url: &str, reason: &str) -> Notice 
     .action("Your namespaces", config.link("/namespaces"))
 }
 
-pub fn revoked(config: &Config, name: &str, url: &str, namespace_id: i64, reason: &str) -> Notice {
+pub fn revoked(config: &Config, name: &str, url: &str, reason: &str) -> Notice {
     Notice::new(
         "namespace_revoked",
-        format!("Partner badge taken back: {url}"),
+        format!("Namespace no longer verified: {url}"),
         name,
     )
     .paragraph(format!(
-        "The alliance team took the partner badge back from your namespace {url}; its components no longer carry it in the CI/CD Catalog."
+        "The alliance team withdrew the verification of your namespace {url}: its components no longer carry the partner badge."
     ))
     .paragraph(format!("Their reason: {reason}"))
-    .paragraph("Reply to the alliance team if you think this is a mistake.")
-    .action(
-        "The namespace",
-        config.link(&format!("/namespaces/{namespace_id}")),
-    )
+    .paragraph("You can register it again once the problem is solved.")
+    .action("Your namespaces", config.link("/namespaces"))
 }

@@ -3,9 +3,11 @@
 
 pub mod catalog;
 pub mod component;
+pub mod decision;
 pub mod emails;
 pub mod feed;
 pub mod owner;
+pub mod proof;
 pub mod routes;
 pub mod state;
 pub mod store;

@@ -20,9 +20,20 @@ pub struct Namespace {
     pub verified_at: Option<DateTime<Utc>>,
     pub components: i64,
     pub catalog: CatalogFacts,
+    /// Ownership proven through GitLab: by whom (username) and when.
+    pub proven: Option<(String, DateTime<Utc>)>,
+    /// Why a registration was not proven through GitLab.
+    pub proof_problem: Option<String>,
 }
 
 impl Namespace {
+    /// "ownership proven by @ada on 3 Dec 2026", when it was.
+    pub fn proof_line(&self) -> Option<String> {
+        self.proven
+            .as_ref()
+            .map(|(who, at)| format!("ownership proven by @{who} on {}", at.format("%-d %b %Y")))
+    }
+
     /// The stored URL as the domain type (for parsing components under it).
     pub fn parsed_url(&self) -> Option<NamespaceUrl> {
         NamespaceUrl::from_stored(&self.url).ok()
@@ -100,7 +111,8 @@ pub async fn page(
                   (select count(*) from components c where c.partner_id = n.partner_id and c.namespace_id = n.id) as "components!",
                   n.host, n.catalog_wish, n.catalog_level, n.catalog_published_at, n.catalog_error,
                   exists (select 1 from gitlab_calls g
-                           where g.kind = 'catalog' and g.namespace_id = n.id and g.status = 'pending') as "catalog_waiting!"
+                           where g.kind = 'catalog' and g.namespace_id = n.id and g.status = 'pending') as "catalog_waiting!",
+                  n.proven_by_username, n.proven_at, n.proof_problem
              from namespaces n
             where n.partner_id = $1
             order by n.created_at desc, n.id desc
@@ -132,6 +144,8 @@ pub async fn page(
                 error: r.catalog_error,
                 waiting: r.catalog_waiting,
             },
+            proven: r.proven_by_username.zip(r.proven_at),
+            proof_problem: r.proof_problem,
         })
         .collect())
 }
@@ -146,7 +160,8 @@ pub async fn get(
                   (select count(*) from components c where c.partner_id = n.partner_id and c.namespace_id = n.id) as "components!",
                   n.host, n.catalog_wish, n.catalog_level, n.catalog_published_at, n.catalog_error,
                   exists (select 1 from gitlab_calls g
-                           where g.kind = 'catalog' and g.namespace_id = n.id and g.status = 'pending') as "catalog_waiting!"
+                           where g.kind = 'catalog' and g.namespace_id = n.id and g.status = 'pending') as "catalog_waiting!",
+                  n.proven_by_username, n.proven_at, n.proof_problem
              from namespaces n
             where n.partner_id = $1 and n.id = $2"#,
         partner_id,
@@ -173,6 +188,8 @@ pub async fn get(
             error: r.catalog_error,
             waiting: r.catalog_waiting,
         },
+        proven: r.proven_by_username.zip(r.proven_at),
+        proof_problem: r.proof_problem,
     }))
 }
 

@@ -23,6 +23,7 @@ mod client_address;
 mod demo;
 mod exports;
 mod fuzz;
+mod gitlab_sign_in;
 mod http_basics;
 mod issues;
 mod journeys;

@@ -1,4 +1,5 @@
-//! `/account`: your details, your password, and your sessions (end any).
+//! `/account`: your details, your password, your linked GitLab account
+//! (link, unlink), and your sessions (end any).
 
 use askama::Template;
 use axum::{
@@ -12,7 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::password::{self, ChangeForm};
 use crate::{
-    accounts::{guard::SignedIn, session},
+    accounts::{guard::SignedIn, identity, password::NO_PASSWORD, session},
     audit,
     error::AppResult,
     state::AppState,
@@ -24,6 +25,7 @@ pub fn router() -> Router<AppState> {
         .route("/account", get(show))
         .route("/account/password", post(change_password))
         .route("/account/sessions/{id}/end", post(end_session))
+        .route("/account/gitlab/unlink", post(unlink_gitlab))
 }
 
 pub struct SessionRow {
@@ -45,6 +47,12 @@ pub struct AccountPage {
     pub role: String,
     pub sessions: Vec<SessionRow>,
     pub errors: FormErrors,
+    /// False for an account made with GitLab that has not set one yet.
+    pub has_password: bool,
+    /// "Sign in with GitLab" is configured, and this is a partner user.
+    pub gitlab_available: bool,
+    /// The linked GitLab account: username and since when.
+    pub gitlab: Option<(String, String)>,
 }
 
 async fn page(
@@ -71,7 +79,18 @@ async fn page(
             current: s.id == signed_in.session.id,
         })
         .collect();
+    let has_password =
+        sqlx::query_scalar!("select password_hash from users where id = $1", user.id)
+            .fetch_one(&mut *conn)
+            .await?
+            != NO_PASSWORD;
+    let gitlab = identity::of_user(&mut conn, user.id)
+        .await?
+        .map(|i| (i.username, short_time(i.linked_at)));
     Ok(AccountPage {
+        has_password,
+        gitlab_available: state.config.gitlab.oauth.is_some() && !user.is_staff(),
+        gitlab,
         layout: Layout::for_visitor(&signed_in.visitor, "Your account", "account"),
         name: user.name.clone(),
         email: user.email.clone(),
@@ -135,6 +154,58 @@ async fn end_session(
         return Ok(res);
     }
     Ok(Redirect::to("/account#sessions").into_response())
+}
+
+/// Removes the link to GitLab. Refused while it is the only way to sign
+/// in (no password set yet).
+async fn unlink_gitlab(State(state): State<AppState>, signed_in: SignedIn) -> AppResult<Response> {
+    let now = state.clock.now();
+    let user = signed_in.user();
+    let mut tx = crate::db::begin(&state.pool).await?;
+    let stored = sqlx::query_scalar!(
+        "select password_hash from users where id = $1 for update",
+        user.id
+    )
+    .fetch_one(&mut *tx)
+    .await?;
+    if stored == NO_PASSWORD {
+        drop(tx);
+        let mut errors = FormErrors::default();
+        errors.add(
+            "gitlab",
+            "Set a password first: without GitLab and without a password you could not sign in any more.",
+        );
+        return Ok(Invalid(page(&state, &signed_in, errors).await?).into_response());
+    }
+    let Some(removed) = identity::unlink(&mut tx, user.id).await? else {
+        return Err(crate::error::AppError::NotFound);
+    };
+    audit::record(
+        &mut tx,
+        now,
+        &signed_in.actor(),
+        audit::Entry {
+            action: "account.gitlab_unlinked",
+            subject: Some(("user", user.id)),
+            before: Some(serde_json::json!({
+                "gitlab_user_id": removed.gitlab_user_id,
+                "username": removed.username,
+            })),
+            ..Default::default()
+        },
+    )
+    .await?;
+    session::set_flash(
+        &mut tx,
+        signed_in.session.id,
+        &format!(
+            "Your GitLab account @{} is no longer linked. Sign in with your password from now on.",
+            removed.username
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Redirect::to("/account#gitlab").into_response())
 }
 
 fn short_time(t: DateTime<Utc>) -> String {

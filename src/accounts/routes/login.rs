@@ -14,11 +14,13 @@ use axum::{
 use secrecy::SecretString;
 use serde::Deserialize;
 
+use super::gitlab;
 use crate::{
     accounts::{
         emails,
         guard::{account_link, prefill_email, safe_next},
         login_limits::{MAX_FAILURES, MAX_FAILURES_PER_ADDRESS, WINDOW},
+        password::NO_PASSWORD,
         session::{self, Visitor},
         throttle,
     },
@@ -44,6 +46,8 @@ pub struct LoginPage {
     pub notice: Option<&'static str>,
     pub error: Option<&'static str>,
     pub errors: FormErrors,
+    /// "Sign in with GitLab", when configured.
+    pub gitlab_href: Option<String>,
 }
 
 impl LoginPage {
@@ -74,7 +78,11 @@ fn notice_text(key: Option<&str>) -> Option<&'static str> {
     }
 }
 
-async fn show(visitor: Visitor, Query(q): Query<LoginQuery>) -> Response {
+async fn show(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(q): Query<LoginQuery>,
+) -> Response {
     if let Some(user) = visitor.user()
         && !visitor
             .session
@@ -88,10 +96,12 @@ async fn show(visitor: Visitor, Query(q): Query<LoginQuery>) -> Response {
         };
         return Redirect::to(home).into_response();
     }
+    let next = safe_next(q.next.as_deref()).unwrap_or_default();
     Page(LoginPage {
         layout: Layout::for_visitor(&visitor, "Sign in", "login"),
         email: prefill_email(q.email.as_deref()),
-        next: safe_next(q.next.as_deref()).unwrap_or_default(),
+        gitlab_href: gitlab::button_href(&state.config, &next),
+        next,
         notice: notice_text(q.notice.as_deref()),
         error: None,
         errors: FormErrors::default(),
@@ -126,10 +136,12 @@ async fn submit(
         visitor.ip.map(|ip| ip.to_string()).unwrap_or_default()
     );
     let refuse = |error: &'static str, status: StatusCode| {
+        let next = safe_next(Some(&form.next)).unwrap_or_default();
         let page = LoginPage {
             layout: Layout::for_visitor(&visitor, "Sign in", "login"),
             email: form.email.clone(),
-            next: safe_next(Some(&form.next)).unwrap_or_default(),
+            gitlab_href: gitlab::button_href(&state.config, &next),
+            next,
             notice: None,
             error: Some(error),
             errors: FormErrors::default(),
@@ -161,7 +173,13 @@ async fn submit(
     let password = SecretString::from(form.password.clone());
     let ok = state
         .passwords
-        .verify(password, user.as_ref().map(|u| u.password_hash.clone()))
+        .verify(
+            password,
+            // No password (signed up with GitLab): as slow a "no" as an unknown address.
+            user.as_ref()
+                .map(|u| u.password_hash.clone())
+                .filter(|h| h != NO_PASSWORD),
+        )
         .await;
 
     let mut tx = crate::db::begin(&state.pool).await?;

@@ -1,6 +1,8 @@
 //! The pages of the accounts area.
 
 mod account;
+mod gitlab;
+mod gitlab_outcome;
 mod login;
 mod password;
 mod second_factor;
@@ -12,11 +14,13 @@ use axum::Router;
 
 use crate::state::AppState;
 
-/// Pages for visitors: sign-up, sign-in, verification, password reset.
+/// Pages for visitors: sign-up, sign-in (with a password or GitLab),
+/// verification, password reset.
 pub fn public_router() -> Router<AppState> {
     Router::new()
         .merge(signup::router())
         .merge(login::router())
+        .merge(gitlab::router())
         .merge(second_factor::router())
         .merge(verify::router())
         .merge(password::router())

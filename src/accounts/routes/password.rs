@@ -15,6 +15,7 @@ use serde::Deserialize;
 use crate::{
     accounts::{
         EmailAddress, NewPassword, emails,
+        password::NO_PASSWORD,
         session::{self, Visitor},
         throttle,
         tokens::{self, Purpose},
@@ -272,7 +273,8 @@ pub struct ChangeForm {
 }
 
 /// Changes the password of a signed-in person: the current one is asked
-/// for; every other session ends.
+/// for (unless they have none yet: signed up with GitLab, they set one);
+/// every other session ends.
 pub async fn change(
     state: &AppState,
     signed_in: &crate::accounts::guard::SignedIn,
@@ -283,10 +285,12 @@ pub async fn change(
     let stored = sqlx::query_scalar!("select password_hash from users where id = $1", user.id)
         .fetch_one(&state.pool)
         .await?;
-    if !state
-        .passwords
-        .verify(SecretString::from(form.current_password), Some(stored))
-        .await
+    let had_password = stored != NO_PASSWORD;
+    if had_password
+        && !state
+            .passwords
+            .verify(SecretString::from(form.current_password), Some(stored))
+            .await
     {
         errors.add("current_password", "That is not your current password.");
     }
@@ -317,7 +321,11 @@ pub async fn change(
         now,
         &signed_in.actor(),
         audit::Entry {
-            action: "password.changed",
+            action: if had_password {
+                "password.changed"
+            } else {
+                "password.set"
+            },
             subject: Some(("user", user.id)),
             after: Some(serde_json::json!({ "sessions_ended": ended })),
             ..Default::default()
@@ -335,7 +343,11 @@ pub async fn change(
     session::set_flash(
         &mut tx,
         signed_in.session.id,
-        "Your password has been changed. Other sessions were signed out.",
+        if had_password {
+            "Your password has been changed. Other sessions were signed out."
+        } else {
+            "Your password is set: you can sign in with it as well as with GitLab."
+        },
     )
     .await?;
     tx.commit().await?;

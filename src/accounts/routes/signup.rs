@@ -10,6 +10,7 @@ use axum::{
 };
 use serde::Deserialize;
 
+use super::gitlab;
 use crate::{
     accounts::{
         EmailAddress, NewPassword, emails,
@@ -39,6 +40,8 @@ pub struct SignupPage {
     /// Where to land after confirming the address and signing in.
     pub next: String,
     pub errors: FormErrors,
+    /// "Sign up with GitLab", when configured.
+    pub gitlab_href: Option<String>,
 }
 
 impl SignupPage {
@@ -61,7 +64,11 @@ struct NextQuery {
     email: Option<String>,
 }
 
-async fn show(visitor: Visitor, Query(q): Query<NextQuery>) -> Response {
+async fn show(
+    State(state): State<AppState>,
+    visitor: Visitor,
+    Query(q): Query<NextQuery>,
+) -> Response {
     let next = safe_next(q.next.as_deref());
     if visitor.user().is_some() {
         return Redirect::to(next.as_deref().unwrap_or("/dashboard")).into_response();
@@ -70,6 +77,7 @@ async fn show(visitor: Visitor, Query(q): Query<NextQuery>) -> Response {
         layout: Layout::for_visitor(&visitor, "Create your account", "signup"),
         name: String::new(),
         email: prefill_email(q.email.as_deref()),
+        gitlab_href: gitlab::button_href(&state.config, next.as_deref().unwrap_or_default()),
         next: next.unwrap_or_default(),
         errors: FormErrors::default(),
     })
@@ -106,6 +114,10 @@ async fn submit(
             layout: Layout::for_visitor(&visitor, "Create your account", "signup"),
             name: form.name,
             email: form.email,
+            gitlab_href: gitlab::button_href(
+                &state.config,
+                &safe_next(Some(&form.next)).unwrap_or_default(),
+            ),
             next: safe_next(Some(&form.next)).unwrap_or_default(),
             errors,
         })

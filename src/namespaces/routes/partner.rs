@@ -19,6 +19,7 @@ use crate::{
     namespaces::{
         NamespaceState, NamespaceUrl,
         catalog::CatalogState,
+        proof::{self, Judgement},
         store::{self, Registration},
     },
     organizations::{Standing, Tenant},
@@ -44,6 +45,10 @@ pub struct Row {
     pub components: i64,
     /// The badge in the CI/CD Catalog: a style and the words.
     pub catalog: (&'static str, String),
+    /// "ownership proven by @ada on 3 Dec 2026".
+    pub proof: Option<String>,
+    /// Why GitLab did not prove it (while it waits for staff).
+    pub proof_problem: Option<String>,
 }
 
 #[derive(Template)]
@@ -60,6 +65,8 @@ pub struct NamespacesPage {
     pub url: String,
     pub errors: FormErrors,
     pub hosts: String,
+    /// "Sign in with GitLab" is configured: a linked Owner proves at once.
+    pub gitlab_available: bool,
 }
 
 #[derive(Deserialize, Default)]
@@ -82,6 +89,8 @@ async fn page(
     let rows = list
         .into_iter()
         .map(|n| Row {
+            proof: n.proof_line(),
+            proof_problem: n.proof_problem.clone(),
             id: n.id,
             url: n.url,
             state: n.state,
@@ -103,6 +112,7 @@ async fn page(
         url,
         errors,
         hosts: either_of(&state.config.namespace_hosts),
+        gitlab_available: state.config.gitlab.oauth.is_some(),
     })
 }
 
@@ -207,13 +217,36 @@ async fn register(
         },
     )
     .await?;
+    // A linked GitLab identity that owns the group proves it at once.
+    let judgement = proof::on_registration(
+        &mut tenant.tx,
+        &state.config,
+        now,
+        &actor,
+        tenant.partner_id,
+        id,
+        url.path(),
+        user_id,
+    )
+    .await?;
+    let proven = matches!(judgement, Some(Judgement::Proven(_)));
+    let message = match judgement {
+        Some(Judgement::Proven(p)) => format!(
+            "{url} is verified: @{} is an Owner of the group on GitLab, which proves it belongs to your organisation.",
+            p.username
+        ),
+        Some(Judgement::NotProven(reason)) => format!(
+            "{url} is registered, but ownership is not proven: {reason} The alliance team will verify it by hand; you will get an email."
+        ),
+        None => format!(
+            "{url} is registered. The alliance team will verify that it belongs to your organisation; you will get an email."
+        ),
+    };
     crate::limits::spend_for(&mut tenant, &crate::limits::NAMESPACE_REGISTRATIONS, now).await?;
-    tenant
-        .commit_with_flash(
-            &state,
-            &format!("{url} is registered. The alliance team will verify that it belongs to your organisation; you will get an email."),
-        )
-        .await?;
+    tenant.commit_with_flash(&state, &message).await?;
+    if proven {
+        state.directory.invalidate();
+    }
     Ok(Redirect::to("/namespaces").into_response())
 }
 

@@ -1,6 +1,7 @@
 //! The staff decision on a namespace: the evidence at
 //! `GET /admin/namespaces/{id}`, and `POST /admin/namespaces/{id}/verify`
-//! (also `/reject`, with a reason the partner receives).
+//! (also `/reject`, with a reason the partner receives), and
+//! `POST /admin/namespaces/{id}/revoke` to take a verified one back.
 
 use askama::Template;
 use axum::{
@@ -13,15 +14,13 @@ use serde::Deserialize;
 
 use crate::{
     accounts::{guard::StaffUser, session},
-    audit,
     dates::When,
     error::{AppError, AppResult},
     namespaces::{
         NamespaceState,
         catalog::{self, CatalogFacts, CatalogState},
-        emails,
+        decision,
     },
-    organizations::emails as org_emails,
     state::AppState,
     views::{Layout, Page},
 };
@@ -63,6 +62,10 @@ pub struct ReviewPage {
     pub catalog: (&'static str, String),
     /// What the daily comparison read from the catalog, and when.
     pub observed: Option<(String, When)>,
+    /// Ownership proven through GitLab: who, their GitLab id, and when.
+    pub proof: Option<String>,
+    /// Why GitLab did not prove it.
+    pub proof_problem: Option<String>,
 }
 
 async fn review(
@@ -73,6 +76,7 @@ async fn review(
     let now = state.clock.now();
     let r = sqlx::query!(
         r#"select n.id, n.partner_id, n.url, n.host, n.state, n.reason, n.created_at, n.decided_at,
+                  n.proven_by_username, n.proven_by_gitlab_user_id, n.proven_at, n.proof_problem,
                   p.company_name, a.id as "application_id?", a.state as "application_state?",
                   a.website as "website?", ru.name as "registered_name?", ru.email as "registered_email?",
                   du.name as "decided_name?",
@@ -146,6 +150,17 @@ async fn review(
         website: r.website.unwrap_or_default(),
         components: r.components,
         others,
+        proof: r
+            .proven_by_username
+            .zip(r.proven_by_gitlab_user_id)
+            .zip(r.proven_at)
+            .map(|((who, gitlab_id), at)| {
+                format!(
+                    "Ownership proven by @{who} (GitLab user {gitlab_id}), an Owner of the group on GitLab, on {}",
+                    at.format("%-d %b %Y, %H:%M UTC")
+                )
+            }),
+        proof_problem: r.proof_problem,
     }))
 }
 
@@ -173,73 +188,9 @@ async fn reject(
     decide(state, staff, id, NamespaceState::Rejected, d.reason).await
 }
 
-/// Takes the badge back from a verified namespace, with a reason the
-/// partner's admins receive. The catalog follows (the wish becomes
-/// `unbadged`).
-async fn revoke(
-    State(state): State<AppState>,
-    StaffUser(staff): StaffUser,
-    Path(id): Path<i64>,
-    Form(d): Form<Decision>,
-) -> AppResult<Response> {
-    let reason = crate::decisions::staff_reason(&d.reason, true)?;
-    let now = state.clock.now();
-    let mut tx = crate::db::begin(&state.pool).await?;
-    let ns = sqlx::query!(
-        "update namespaces set state = 'revoked', reason = $2, revoked_at = $3, revoked_for = 'staff',
-                decided_at = $3, decided_by = $4
-          where id = $1 and state = 'verified'
-      returning partner_id, url",
-        id,
-        reason,
-        now,
-        staff.user().id
-    )
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(ns) = ns else {
-        sqlx::query_scalar!("select id from namespaces where id = $1", id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(AppError::NotFound)?;
-        return Err(AppError::Conflict(
-            "Only a verified namespace can have its badge revoked.".into(),
-        ));
-    };
-    audit::record(
-        &mut tx,
-        now,
-        &staff.actor(),
-        audit::Entry {
-            action: "namespace.revoked",
-            partner_id: Some(ns.partner_id),
-            subject: Some(("namespace", id)),
-            before: Some(serde_json::json!({ "state": "verified", "url": ns.url })),
-            after: Some(serde_json::json!({ "state": "revoked", "reason": reason })),
-        },
-    )
-    .await?;
-    let admins = org_emails::admins(&mut tx, ns.partner_id).await?;
-    org_emails::send_each(&mut tx, now, &admins, |name| {
-        emails::revoked(&state.config, name, &ns.url, id, &reason)
-    })
-    .await?;
-    session::set_flash(
-        &mut tx,
-        staff.session.id,
-        &format!(
-            "{} no longer carries the partner badge. The partner's admins were emailed.",
-            ns.url
-        ),
-    )
-    .await?;
-    tx.commit().await?;
-    state.directory.invalidate();
-    Ok(Redirect::to(&format!("/admin/namespaces/{id}")).into_response())
-}
-
 /// Verifies or rejects a pending registration; a rejection needs a reason.
-/// The partner's admins are emailed, the change audited.
+/// The partner's admins are emailed, the change audited
+/// ([`decision::decide`], the same function a proof of ownership calls).
 async fn decide(
     State(state): State<AppState>,
     StaffUser(staff): StaffUser,
@@ -250,78 +201,62 @@ async fn decide(
     let reason = crate::decisions::staff_reason(&reason, to == NamespaceState::Rejected)?;
     let now = state.clock.now();
     let mut tx = crate::db::begin(&state.pool).await?;
-    let ns = sqlx::query!(
-        r#"select n.partner_id, n.url, n.state, a.state as "application_state?"
-             from namespaces n left join applications a on a.partner_id = n.partner_id
-            where n.id = $1 for update of n"#,
-        id
-    )
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(AppError::NotFound)?;
-    let from: NamespaceState = ns.state.parse().unwrap_or(NamespaceState::Pending);
-    if !from.is_decidable() {
-        return Err(AppError::Conflict(format!(
-            "{} was already decided: it is {}.",
-            ns.url,
-            from.label().to_lowercase()
-        )));
-    }
-    if to == NamespaceState::Verified && ns.application_state.as_deref() != Some("approved") {
-        return Err(AppError::Conflict(
-            "This partner is not an approved partner in good standing, so its namespace cannot be verified now.".into(),
-        ));
-    }
-    let note = (!reason.is_empty()).then_some(reason.as_str());
-    sqlx::query!(
-        "update namespaces
-            set state = $2, reason = $3, decided_at = $4, decided_by = $5,
-                verified_at = case when $2 = 'verified' then $4 else verified_at end
-          where id = $1",
-        id,
-        to.as_str(),
-        note,
-        now,
-        staff.user().id
-    )
-    .execute(&mut *tx)
-    .await?;
-    audit::record(
+    let by = decision::By::Staff {
+        user_id: staff.user().id,
+    };
+    let decided = decision::decide(
         &mut tx,
+        &state.config,
         now,
         &staff.actor(),
-        audit::Entry {
-            action: if to == NamespaceState::Verified {
-                "namespace.verified"
-            } else {
-                "namespace.rejected"
-            },
-            partner_id: Some(ns.partner_id),
-            subject: Some(("namespace", id)),
-            before: Some(serde_json::json!({ "state": from.as_str(), "url": ns.url })),
-            after: Some(serde_json::json!({ "state": to.as_str(), "reason": note })),
-        },
+        id,
+        to,
+        &reason,
+        by,
     )
-    .await?;
-    let admins = org_emails::admins(&mut tx, ns.partner_id).await?;
-    org_emails::send_each(&mut tx, now, &admins, |name| match to {
-        NamespaceState::Verified => {
-            let notice = emails::verified(&state.config, name, &ns.url, id);
-            match note {
-                Some(n) => notice.paragraph(format!("Note from the alliance team: {n}")),
-                None => notice,
-            }
-        }
-        _ => emails::rejected(&state.config, name, &ns.url, &reason),
-    })
     .await?;
     session::set_flash(
         &mut tx,
         staff.session.id,
         &format!(
             "{} is {}. The partner's admins were emailed.",
-            ns.url,
+            decided.url,
             to.label().to_lowercase()
+        ),
+    )
+    .await?;
+    tx.commit().await?;
+    state.directory.invalidate();
+    Ok(Redirect::to(&format!("/admin/namespaces/{id}")).into_response())
+}
+
+/// Takes the badge back from a verified namespace, proven or verified by
+/// hand; the reason goes to the partner.
+async fn revoke(
+    State(state): State<AppState>,
+    StaffUser(staff): StaffUser,
+    Path(id): Path<i64>,
+    Form(d): Form<Decision>,
+) -> AppResult<Response> {
+    let reason = crate::decisions::staff_reason(&d.reason, true)?;
+    let now = state.clock.now();
+    let mut tx = crate::db::begin(&state.pool).await?;
+    let revoked = decision::revoke(
+        &mut tx,
+        &state.config,
+        now,
+        &staff.actor(),
+        staff.user().id,
+        id,
+        &reason,
+    )
+    .await?;
+    session::set_flash(
+        &mut tx,
+        staff.session.id,
+        &format!(
+            "{} lost its verification. The partner's admins were emailed.",
+            revoked.url
         ),
     )
     .await?;

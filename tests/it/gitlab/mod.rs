@@ -4,13 +4,16 @@
 //! through `PORTAL_GITLAB_URL`; nothing inside the portal is mocked.
 //!
 //! What it answers grows with the features that use it: the REST notes API
-//! (`notes.rs`), and GraphQL for the catalog's badge (`graphql.rs`). Self-contained (no `crate::` items), so the benchmark's
+//! (`notes.rs`), GraphQL for the catalog's badge (`graphql.rs`), and GitLab
+//! as an OpenID provider for "Sign in with GitLab" (`oidc.rs`).
+//! Self-contained (no `crate::` items), so the benchmark's
 //! example binary can run the same double (`examples/gitlab_double.rs`).
 
 #![allow(dead_code)] // each test uses the parts it needs
 
 pub mod graphql;
 pub mod notes;
+pub mod oidc;
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -91,6 +94,8 @@ pub struct State {
     /// A rate limit on GraphQL, and the calls of the last second.
     pub graphql_per_second: Option<usize>,
     pub graphql_calls: Vec<std::time::Instant>,
+    /// The OpenID provider: users, grants, tokens.
+    pub oidc: oidc::Provider,
 }
 
 /// A running double; stops when dropped.
@@ -120,9 +125,11 @@ impl GitLabDouble {
         }));
         let listener = TcpListener::bind(addr).await.expect("the double binds");
         let addr = listener.local_addr().unwrap();
+        state.lock().unwrap().oidc.issuer = format!("http://{addr}");
         let app = Router::new()
             .merge(notes::router())
             .merge(graphql::router())
+            .merge(oidc::router())
             .fallback(not_found)
             .with_state(state.clone());
         let server = tokio::spawn(async move {

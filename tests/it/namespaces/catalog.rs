@@ -163,7 +163,7 @@ async fn a_staff_verification_badges_the_namespace_in_the_catalog() {
     assert!(page.body.contains("The group was sold to another company."));
     assert_eq!(
         app.last_email_to(OWNER).await.subject,
-        "Partner badge taken back: https://127.0.0.1/acme-corp"
+        "Namespace no longer verified: https://127.0.0.1/acme-corp"
     );
 }
 
@@ -542,4 +542,32 @@ async fn staff_see_a_disagreement_in_a_browser() {
     b.assert_text_contains("Badge published on").await;
     b.screenshot("staff-namespace-badged").await;
     b.assert_accessible("a badged namespace").await;
+}
+
+#[tokio::test]
+async fn a_namespace_proven_through_gitlab_is_badged_in_the_catalog_too() {
+    let double = GitLabDouble::start().await;
+    let app = spawn_with(&double, true).await;
+    let (owner, _) = approved_partner(&app, "Acme Corp", OWNER).await;
+    // The owner signed in with GitLab a moment ago, as an Owner of acme-corp.
+    sqlx::query(
+        "insert into gitlab_identities (user_id, gitlab_user_id, username, linked_at, owner_groups, groups_checked_at)
+         select id, 9001, 'ada', $2, '{acme-corp}', $2 from users where email = $1",
+    )
+    .bind(OWNER)
+    .bind(app.clock.now())
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    crate::namespaces::register(&owner, "https://127.0.0.1/acme-corp")
+        .await
+        .assert_redirect("/namespaces");
+    let page = owner.get("/namespaces").await;
+    assert!(page.body.contains("Verified"), "{}", page.snippet());
+    assert!(page.body.contains("Waiting to be published"));
+    assert_eq!(drain(&app).await.sent, 1);
+    assert_eq!(
+        double.catalog_level("acme-corp").as_deref(),
+        Some("GITLAB_PARTNER_MAINTAINED")
+    );
 }
