@@ -100,6 +100,9 @@ pub struct Config {
     pub gitlab: GitLabConfig,
     /// Requests one partner API token may make in a minute.
     pub api_requests_per_minute: i32,
+    /// Partner webhook endpoints may be on loopback, over http too
+    /// (`PORTAL_WEBHOOK_ALLOW_LOOPBACK`; local development and tests only).
+    pub webhook_allow_loopback: bool,
     pub scheduler_interval: Duration,
     pub request_timeout: Duration,
     pub log_format: LogFormat,
@@ -219,6 +222,19 @@ impl Config {
         let gitlab = parse_gitlab(&get)?;
         let api_requests_per_minute =
             parse_number(&get, "PORTAL_API_REQUESTS_PER_MINUTE", 600, 1, 1_000_000)? as i32;
+        let webhook_allow_loopback = match get("PORTAL_WEBHOOK_ALLOW_LOOPBACK")
+            .as_deref()
+            .map(str::trim)
+        {
+            None | Some("" | "false") => false,
+            Some("true") => true,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "PORTAL_WEBHOOK_ALLOW_LOOPBACK",
+                    format!("{other:?} is neither \"true\" nor \"false\""),
+                ));
+            }
+        };
         let trusted_proxies =
             TrustedProxies::parse(get("PORTAL_TRUSTED_PROXIES").as_deref().unwrap_or(""))
                 .map_err(|e| ConfigError::new("PORTAL_TRUSTED_PROXIES", e))?;
@@ -247,6 +263,7 @@ impl Config {
             gitlab_webhook_token: get("PORTAL_GITLAB_WEBHOOK_TOKEN").map(SecretString::from),
             gitlab,
             api_requests_per_minute,
+            webhook_allow_loopback,
             scheduler_interval,
             request_timeout,
             log_format,

@@ -15,6 +15,7 @@ use crate::{
     db::{self, DbError},
     gitlab::GitLab,
     http::{self, SHUTDOWN_GRACE},
+    integrations::webhooks::{self, ENDPOINT_DELIVERIES},
     issues,
     jobs::Scheduler,
     listings::Directory,
@@ -164,8 +165,12 @@ impl Application {
                 Dispatcher::new(state.pool.clone(), &state.config, state.clock.clone())
                     .map_err(std::io::Error::other)?;
             // One LISTEN connection wakes every worker below.
-            let wakeups =
-                Wakeups::new(&[MAIL.channel, GITLAB_CALLS.channel, issues::inbox::CHANNEL]);
+            let wakeups = Wakeups::new(&[
+                MAIL.channel,
+                GITLAB_CALLS.channel,
+                ENDPOINT_DELIVERIES.channel,
+                issues::inbox::CHANNEL,
+            ]);
             tasks.spawn(
                 wakeups
                     .clone()
@@ -175,6 +180,10 @@ impl Application {
             tasks.spawn(
                 calls::worker(&state).run(wakeups.of(GITLAB_CALLS.channel), shutdown.child_token()),
             );
+            tasks.spawn(webhooks::delivery::worker(&state).run(
+                wakeups.of(ENDPOINT_DELIVERIES.channel),
+                shutdown.child_token(),
+            ));
             tasks.spawn(Scheduler::new(state.clone()).run(shutdown.child_token()));
             tasks.spawn(issues::inbox::run(
                 state.clone(),

@@ -9,7 +9,11 @@ use crate::outbox::{self, Queue};
 
 /// Every delivery queue of the outbox (`crate::outbox`); a new one is one
 /// line here.
-pub static OUTBOX_QUEUES: &[&Queue] = &[&crate::mail::MAIL, &crate::calls::GITLAB_CALLS];
+pub static OUTBOX_QUEUES: &[&Queue] = &[
+    &crate::mail::MAIL,
+    &crate::calls::GITLAB_CALLS,
+    &crate::integrations::webhooks::ENDPOINT_DELIVERIES,
+];
 
 impl Metrics {
     /// Takes the readings; a failed database reading leaves the previous

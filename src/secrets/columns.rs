@@ -17,11 +17,18 @@ pub struct SealedColumn {
     pub purpose: &'static str,
 }
 
-pub const SEALED_COLUMNS: &[SealedColumn] = &[SealedColumn {
-    table: "users",
-    column: "totp_secret_sealed",
-    purpose: crate::accounts::totp_secrets::SEALED_PURPOSE,
-}];
+pub const SEALED_COLUMNS: &[SealedColumn] = &[
+    SealedColumn {
+        table: "users",
+        column: "totp_secret_sealed",
+        purpose: crate::accounts::totp_secrets::SEALED_PURPOSE,
+    },
+    SealedColumn {
+        table: "webhook_endpoints",
+        column: "secret_sealed",
+        purpose: crate::integrations::webhooks::delivery::SEALED_PURPOSE,
+    },
+];
 
 /// What re-sealing did, column by column.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
