@@ -343,6 +343,18 @@ async fn update(
         )
         .await?;
     }
+    if let (Some(partner_id), true, false) = (issue.partner_id, issue.is_open(), open) {
+        crate::integrations::webhooks::emit_issue(
+            conn,
+            config,
+            now,
+            partner_id,
+            id,
+            crate::integrations::webhooks::Event::IssueClosed,
+            serde_json::json!({ "closed_by": "tracker" }),
+        )
+        .await?;
+    }
     if issue.partner_id.is_none() {
         let home = ProjectHome::of(event.project_web_url.as_deref(), &event.project_path);
         route(conn, config, now, id, home.as_ref()).await?;

@@ -17,6 +17,7 @@ use crate::{
     config::Config,
     error::AppResult,
     gitlab::hooks::{NoteAction, NoteHook},
+    integrations::webhooks,
     markdown,
 };
 
@@ -179,6 +180,28 @@ pub async fn apply(
         } else if !note.internal {
             alerts::customer_commented(conn, config, now, issue_id).await?;
         }
+        webhooks::emit_issue(
+            conn,
+            config,
+            now,
+            partner_id,
+            issue_id,
+            webhooks::Event::IssueComment,
+            serde_json::json!({ "comment": {
+                "id": comment_id,
+                "gitlab_note_id": note.note_id,
+                "author": {
+                    "username": note.author.username,
+                    "name": note.author.name,
+                    "of_your_organisation": by_partner,
+                },
+                "body": note.body,
+                "internal": note.internal,
+                "url": note.url,
+                "created_at": note.created_at,
+            }}),
+        )
+        .await?;
     }
     Ok(Applied::Stored {
         issue_id,

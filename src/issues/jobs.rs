@@ -13,7 +13,7 @@ use super::{
     next_threshold_at,
     record::reference,
 };
-use crate::{error::AppResult, organizations, state::AppState};
+use crate::{error::AppResult, integrations::webhooks, organizations, state::AppState};
 
 /// Issues claimed per transaction.
 const BATCH: i64 = 200;
@@ -137,6 +137,14 @@ async fn send(
         })
         .await?;
     }
+    let (event, extra) = match reminder {
+        Reminder::Escalation => (webhooks::Event::IssueOverdue, serde_json::json!({})),
+        _ => (
+            webhooks::Event::IssueDeadlineApproaching,
+            serde_json::json!({ "threshold": reminder.key() }),
+        ),
+    };
+    webhooks::emit_issue(tx, config, now, partner_id, brief.id, event, extra).await?;
     history::record(
         tx,
         now,

@@ -119,6 +119,16 @@ pub async fn share(
         },
     )
     .await?;
+    crate::integrations::webhooks::emit_issue(
+        conn,
+        config,
+        now,
+        partner_id,
+        issue_id,
+        crate::integrations::webhooks::Event::IssueShared,
+        serde_json::json!({}),
+    )
+    .await?;
     if issue.is_open() {
         let brief = brief(&issue, &company);
         let people = organizations::emails::members(conn, partner_id).await?;

@@ -158,6 +158,7 @@ pub async fn assign(
 /// Closes an open issue now; its deadline is met or missed by that time.
 pub async fn close(
     conn: &mut PgConnection,
+    config: &Config,
     now: DateTime<Utc>,
     id: i64,
     actor: &Actor,
@@ -194,6 +195,18 @@ pub async fn close(
         },
     )
     .await?;
+    if let Some(partner_id) = issue.partner_id {
+        crate::integrations::webhooks::emit_issue(
+            conn,
+            config,
+            now,
+            partner_id,
+            id,
+            crate::integrations::webhooks::Event::IssueClosed,
+            serde_json::json!({ "closed_by": "alliance_team" }),
+        )
+        .await?;
+    }
     Ok(true)
 }
 

@@ -77,9 +77,9 @@ pub async fn approve(
     let key = (license.partner_id, license.id);
     let renewal = term.is_renewal();
     let span = match (renewal, license.state, license.expires_at) {
-        (false, LicenseState::Pending, _) => issue_new(conn, now, id, term.users).await?,
+        (false, LicenseState::Pending, _) => issue_new(conn, config, now, id, term.users).await?,
         (true, LicenseState::Active, Some(expiry)) => {
-            issue_renewal(conn, now, id, expiry, term.users).await?
+            issue_renewal(conn, config, now, id, expiry, term.users).await?
         }
         _ => return Ok(Err(Problem::NothingPending)),
     };

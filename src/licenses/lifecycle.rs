@@ -15,6 +15,7 @@ use crate::{
     audit::Actor,
     config::Config,
     error::AppResult,
+    integrations::webhooks,
     organizations::emails::{admins, send_each},
 };
 
@@ -51,6 +52,7 @@ pub async fn notify(
 /// Makes a waiting license active: its key and first 12-month term.
 pub async fn issue_new(
     conn: &mut PgConnection,
+    config: &Config,
     now: DateTime<Utc>,
     license_id: i64,
     users: i32,
@@ -67,8 +69,9 @@ pub async fn issue_new(
         users,
         next_reminder_at(expires_at, None)
     )
-    .execute(conn)
+    .execute(&mut *conn)
     .await?;
+    issued(conn, config, now, license_id, "new", (now, expires_at)).await?;
     Ok((now, expires_at))
 }
 
@@ -76,6 +79,7 @@ pub async fn issue_new(
 /// has expired. Reminders start over for the new expiry.
 pub async fn issue_renewal(
     conn: &mut PgConnection,
+    config: &Config,
     now: DateTime<Utc>,
     license_id: i64,
     old_expiry: DateTime<Utc>,
@@ -89,9 +93,39 @@ pub async fn issue_renewal(
         users,
         next_reminder_at(expires_at, None)
     )
-    .execute(conn)
+    .execute(&mut *conn)
+    .await?;
+    issued(
+        conn,
+        config,
+        now,
+        license_id,
+        "renewal",
+        (starts_at, expires_at),
+    )
     .await?;
     Ok((starts_at, expires_at))
+}
+
+/// Tells the partner's tools that a term was issued (`license.issued`).
+async fn issued(
+    conn: &mut PgConnection,
+    config: &Config,
+    now: DateTime<Utc>,
+    license_id: i64,
+    kind: &str,
+    span: (DateTime<Utc>, DateTime<Utc>),
+) -> Result<(), sqlx::Error> {
+    webhooks::emit_license(
+        conn,
+        config,
+        now,
+        license_id,
+        webhooks::Event::LicenseIssued,
+        serde_json::json!({ "term": { "kind": kind, "starts_at": span.0, "expires_at": span.1 } }),
+    )
+    .await
+    .map(drop)
 }
 
 /// Records a term as issued for that span.

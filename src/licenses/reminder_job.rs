@@ -18,7 +18,7 @@ use super::{
     reminders::next_reminder_at,
     store,
 };
-use crate::{error::AppResult, state::AppState};
+use crate::{error::AppResult, integrations::webhooks, state::AppState};
 
 /// Licenses handled per transaction.
 const BATCH: i64 = 100;
@@ -87,6 +87,15 @@ pub async fn send_expiry_reminders(state: &AppState, now: DateTime<Utc>) -> AppR
                         license.partner_id,
                         &about,
                         &change,
+                    )
+                    .await?;
+                    webhooks::emit_license(
+                        &mut tx,
+                        &state.config,
+                        now,
+                        license.id,
+                        webhooks::Event::LicenseExpiring,
+                        serde_json::json!({ "reminder": kind.as_str() }),
                     )
                     .await?;
                     let detail = match kind {

@@ -133,7 +133,7 @@ pub async fn request(
         };
         let issued = !req.needs_review();
         if issued {
-            let span = issue_new(conn, now, id, users).await?;
+            let span = issue_new(conn, config, now, id, users).await?;
             mark_term_issued(conn, now, term_id, span, None).await?;
             let detail = format!(
                 "Issued at once for {} until {}",
@@ -260,7 +260,7 @@ pub async fn renew(
     let issued = !renewal.needs_review();
     let mut expires_after = license.expires_at;
     if issued {
-        let span = issue_renewal(conn, now, license.id, old_expiry, users).await?;
+        let span = issue_renewal(conn, config, now, license.id, old_expiry, users).await?;
         expires_after = Some(span.1);
         mark_term_issued(conn, now, term_id, span, None).await?;
         let detail = format!(

@@ -203,7 +203,14 @@ async fn close(
     Path(id): Path<i64>,
 ) -> AppResult<Response> {
     let mut tx = crate::db::begin(&state.pool).await?;
-    let changed = triage::close(&mut tx, state.clock.now(), id, &staff.actor()).await?;
+    let changed = triage::close(
+        &mut tx,
+        &state.config,
+        state.clock.now(),
+        id,
+        &staff.actor(),
+    )
+    .await?;
     tx.commit().await?;
     let message = if changed {
         "The issue is closed."
