@@ -51,6 +51,23 @@ const LABELS: &[(&str, &str)] = &[
     ("team.member_removed", "Member removed"),
     ("team.member_left", "Member left the organisation"),
     ("team.ownership_transferred", "Ownership transferred"),
+    ("api_token.created", "API token made"),
+    ("api_token.revoked", "API token revoked"),
+    ("webhook_endpoint.created", "Webhook endpoint registered"),
+    ("webhook_endpoint.deleted", "Webhook endpoint deleted"),
+    (
+        "webhook_endpoint.disabled",
+        "Webhook endpoint disabled after three days of failures",
+    ),
+    ("webhook_endpoint.enabled", "Webhook endpoint enabled again"),
+    (
+        "webhook_endpoint.tested",
+        "Test event sent to a webhook endpoint",
+    ),
+    (
+        "webhook_endpoint.redelivered",
+        "Webhook delivery sent again",
+    ),
 ];
 
 /// Prefixes offered in the action filter, with what they cover.
@@ -70,6 +87,9 @@ pub const AREAS: &[(&str, &str)] = &[
     ("license.", "Licenses"),
     ("issue.", "Issues"),
     ("listing.", "Directory listings"),
+    ("api_token.", "API tokens"),
+    ("webhook_secret.", "GitLab webhook secret"),
+    ("webhook_endpoint.", "Webhook endpoints"),
 ];
 
 /// The readable name of an action.

@@ -10,7 +10,11 @@ use axum::{
 };
 use serde::Deserialize;
 
-use super::{tokens, webhook_secret};
+use super::{
+    endpoint_routes::{self, EndpointLine},
+    tokens, webhook_secret,
+    webhooks::{Event, endpoints},
+};
 use crate::{
     audit,
     dates::When,
@@ -26,6 +30,24 @@ pub fn partner_router() -> Router<AppState> {
         .route("/integrations/webhook-secret", post(rotate_secret))
         .route("/integrations/tokens", post(create_token))
         .route("/integrations/tokens/{id}/revoke", post(revoke_token))
+        .route("/integrations/endpoints", post(endpoint_routes::create))
+        .route("/integrations/endpoints/{id}", get(endpoint_routes::show))
+        .route(
+            "/integrations/endpoints/{id}/delete",
+            post(endpoint_routes::delete),
+        )
+        .route(
+            "/integrations/endpoints/{id}/test",
+            post(endpoint_routes::send_test),
+        )
+        .route(
+            "/integrations/endpoints/{id}/enable",
+            post(endpoint_routes::enable),
+        )
+        .route(
+            "/integrations/endpoints/{id}/deliveries/{delivery_id}/send-again",
+            post(endpoint_routes::send_again),
+        )
 }
 
 /// Tokens listed on the page (the newest; revoked ones stay for a record).
@@ -56,6 +78,20 @@ pub struct TokenForm {
     pub expires_in_days: String,
 }
 
+/// What was typed in the endpoint form, kept when it comes back.
+#[derive(Debug, Default)]
+pub struct EndpointForm {
+    pub url: String,
+    pub events: Vec<String>,
+}
+
+/// An event in the endpoint form.
+pub struct EventChoice {
+    pub value: &'static str,
+    pub description: &'static str,
+    pub checked: bool,
+}
+
 #[derive(Template)]
 #[template(path = "integrations/page.html")]
 pub struct IntegrationsPage {
@@ -72,13 +108,21 @@ pub struct IntegrationsPage {
     pub errors: FormErrors,
     pub api_url: String,
     pub openapi_url: String,
+    pub endpoints: Vec<EndpointLine>,
+    pub endpoint_url: String,
+    pub event_choices: Vec<EventChoice>,
+    pub endpoint_errors: FormErrors,
+    pub endpoints_full: bool,
+    pub max_endpoints: i64,
 }
 
-async fn page(
+pub async fn page(
     state: &AppState,
     tenant: &mut Tenant,
     token_form: TokenForm,
     errors: FormErrors,
+    endpoint_form: EndpointForm,
+    endpoint_errors: FormErrors,
 ) -> AppResult<IntegrationsPage> {
     let now = state.clock.now();
     let since = webhook_secret::active_since(&mut tenant.tx).await?;
@@ -108,6 +152,25 @@ async fn page(
             last_used: t.last_used_at.map(|u| When::new(now, u)),
         })
         .collect();
+    let endpoints: Vec<EndpointLine> = endpoints::list(&mut tenant.tx)
+        .await?
+        .into_iter()
+        .map(|row| EndpointLine::new(row, now))
+        .collect();
+    // A fresh form offers every event; one that came back keeps its choice.
+    let fresh = endpoint_errors.is_empty();
+    let event_choices = Event::ALL
+        .into_iter()
+        .map(|e| EventChoice {
+            value: e.as_str(),
+            description: e.description(),
+            checked: if fresh {
+                true
+            } else {
+                endpoint_form.events.iter().any(|c| c == e.as_str())
+            },
+        })
+        .collect();
     Ok(IntegrationsPage {
         layout: Layout::for_visitor(&tenant.signed_in.visitor, "Integrations", "integrations"),
         is_admin: tenant.role.is_admin(),
@@ -119,6 +182,12 @@ async fn page(
         errors,
         api_url: state.config.link(crate::api::BASE),
         openapi_url: state.config.link("/api/v1/openapi.json"),
+        endpoints_full: endpoints.len() as i64 >= endpoints::MAX_ENDPOINTS,
+        endpoints,
+        endpoint_url: endpoint_form.url,
+        event_choices,
+        endpoint_errors,
+        max_endpoints: endpoints::MAX_ENDPOINTS,
     })
 }
 
@@ -130,6 +199,8 @@ async fn show(
         &state,
         &mut tenant,
         TokenForm::default(),
+        FormErrors::default(),
+        EndpointForm::default(),
         FormErrors::default(),
     )
     .await?;
@@ -150,7 +221,15 @@ async fn create_token(
             for (field, message) in problems {
                 errors.add(field, message.to_owned());
             }
-            let page = page(&state, &mut tenant, form, errors).await?;
+            let page = page(
+                &state,
+                &mut tenant,
+                form,
+                errors,
+                EndpointForm::default(),
+                FormErrors::default(),
+            )
+            .await?;
             return Ok(Invalid(page).into_response());
         }
     };

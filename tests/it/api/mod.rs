@@ -2,6 +2,7 @@
 //! problem+json, cursor paging, the rate limit, and the OpenAPI document.
 
 mod openapi;
+mod webhooks;
 
 use chrono::Duration;
 use reqwest::{Method, StatusCode};
