@@ -19,6 +19,7 @@ pub mod error;
 pub mod gitlab;
 pub mod http;
 pub mod input;
+pub mod insights;
 pub mod integrations;
 pub mod issues;
 pub mod jobs;

@@ -29,7 +29,7 @@ use tracing::Level;
 
 use crate::{
     accounts::{self, csrf, guard, session},
-    applications, audit, calls, integrations, issues, licenses, listings, namespaces,
+    applications, audit, calls, insights, integrations, issues, licenses, listings, namespaces,
     organizations,
     state::AppState,
     views::ErrorPage,
@@ -126,6 +126,7 @@ fn partner_routes() -> Router<AppState> {
         .merge(integrations::routes::partner_router())
         .merge(namespaces::routes::partner_router())
         .merge(listings::routes::partner_router())
+        .merge(insights::routes::partner_router())
         .route_layer(from_fn(guard::require_partner))
 }
 
@@ -140,6 +141,7 @@ fn staff_routes() -> Router<AppState> {
         .merge(namespaces::routes::staff_router())
         .merge(listings::routes::staff_router())
         .merge(calls::routes::staff_router())
+        .merge(insights::routes::staff_router())
         .route_layer(from_fn(guard::require_staff))
 }
 

@@ -25,6 +25,7 @@ mod exports;
 mod fuzz;
 mod gitlab_sign_in;
 mod http_basics;
+mod insights;
 mod issues;
 mod journeys;
 mod keyboard_journeys;

@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 use crate::{
     applications::state::ApplicationState,
     error::AppResult,
+    insights::trend::{self, Trend},
     issues::scorecard::{self, Scorecard},
     licenses,
     organizations::{MemberRole, Standing, Tenant, tenant::TenantRefusal},
@@ -44,6 +45,7 @@ struct Facts {
     progress: Progress,
     licenses: String,
     issues: Scorecard,
+    trend: Trend,
 }
 
 impl Facts {
@@ -66,11 +68,15 @@ impl Facts {
                       lc.active as "active_licenses!", lc.pending as "pending_licenses!",
                       lc.nearest_expiry,
                       sc.open as "open!", sc.overdue as "overdue!", sc.untriaged as "untriaged!",
-                      sc.met as "met!", sc.missed as "missed!"
+                      sc.met as "met!", sc.missed as "missed!",
+                      tr.met as "trend_met!", tr.missed as "trend_missed!"
                  from partners p
                 cross join partner_standing($1) st
                 cross join license_counts($2) lc
                 cross join issue_scorecard($2, $3) sc
+                cross join lateral (select coalesce(array_agg(t.met order by t.month), '{}') as met,
+                                           coalesce(array_agg(t.missed order by t.month), '{}') as missed
+                                      from partner_deadline_trend($1, $4, $2) t) tr
                 cross join lateral (select count(*) filter (where state = 'verified') as verified,
                                            count(*) filter (where state = 'pending') as pending
                                       from namespaces) ns
@@ -83,7 +89,8 @@ impl Facts {
                                      order by lv.submitted_at desc, lv.id desc limit 1) v on true"#,
             partner_id,
             now,
-            scorecard::window_start(now)
+            scorecard::window_start(now),
+            trend::first_month(now)
         )
         .fetch_one(conn)
         .await?;
@@ -117,6 +124,7 @@ impl Facts {
                 met: r.met,
                 missed: r.missed,
             },
+            trend: Trend::new(now, r.trend_met, r.trend_missed),
         })
     }
 }
@@ -155,6 +163,9 @@ pub struct DashboardPage {
     /// "2 active · next expires 12 March 2027, in 47 days".
     pub licenses: String,
     pub issues: Scorecard,
+    /// Deadlines met and missed over 12 months, drawn (HTML the code
+    /// rendered: its own template, escaped there).
+    pub trend: std::sync::Arc<str>,
 }
 
 #[derive(Template)]
@@ -302,6 +313,7 @@ async fn show(
         progress,
         licenses,
         issues,
+        trend,
     } = Facts::load(&mut tx, partner_id, now).await?;
     crate::organizations::tenant::finish_reading(tx);
     let steps = steps(&standing, &progress);
@@ -319,6 +331,7 @@ async fn show(
         is_admin: role >= MemberRole::Admin,
         licenses,
         issues,
+        trend: trend.html()?,
     })
     .into_response())
 }
