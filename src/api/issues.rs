@@ -9,6 +9,8 @@ use axum::{
     http::StatusCode,
     response::{IntoResponse, Response},
 };
+use std::sync::LazyLock;
+
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -114,36 +116,86 @@ struct Row {
     confidential: bool,
     first_response_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
-    k1: f64,
-    k2: f64,
-    k3: f64,
-    k4: i64,
 }
 
-/// The page's orders as one ascending key: `urgent` is open first, the
-/// soonest deadline first (none last), then closed ones, the latest
-/// resolved first; `newest` the latest first; `severity` severity 1 first
-/// (unset last), then as `urgent`. Ties go to the newest id.
-const LIST: &str = "
-select * from (
-  select id, title, iid, project_path, url, severity, state, clock_started_at, deadline_at,
-         resolved_at, confidential, first_response_at, created_at,
-         case $2 when 'severity' then coalesce(severity, 5)::float8
-                 when 'newest' then 0::float8
-                 else (state <> 'open')::int::float8 end as k1,
-         case $2 when 'severity' then (state <> 'open')::int::float8
-                 when 'newest' then -extract(epoch from created_at)::float8
-                 else case when state = 'open' then coalesce(extract(epoch from deadline_at)::float8, 1e18)
-                           else -coalesce(extract(epoch from resolved_at)::float8, 0) end end as k2,
-         case $2 when 'severity' then case when state = 'open' then coalesce(extract(epoch from deadline_at)::float8, 1e18)
-                                           else -coalesce(extract(epoch from resolved_at)::float8, 0) end
-                 else 0::float8 end as k3,
-         -id as k4
-    from issues
-   where ($1::text is null or state = $1)) t
- where $3::float8 is null or (k1, k2, k3, k4) > ($3, $4, $5, $6)
- order by k1, k2, k3, k4
- limit $7";
+/// Where a row stands in the list's order; a cursor carries the last
+/// row's. Timestamps as PostgreSQL keeps them (microseconds), so a cursor
+/// names its row exactly.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Key {
+    /// `severity` order only: 1 to 4, unset as 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    severity: Option<i16>,
+    closed: bool,
+    /// The deadline of an open issue; none for a closed one.
+    deadline: Option<DateTime<Utc>>,
+    resolved: Option<DateTime<Utc>>,
+    /// `newest` order only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    created: Option<DateTime<Utc>>,
+    id: i64,
+}
+
+impl Key {
+    fn of(row: &Row, sort: &str) -> Self {
+        let open = row.state == "open";
+        Key {
+            severity: (sort == "severity").then(|| row.severity.unwrap_or(5)),
+            closed: !open,
+            deadline: row.deadline_at.filter(|_| open),
+            resolved: row.resolved_at,
+            created: (sort == "newest").then_some(row.created_at),
+            id: row.id,
+        }
+    }
+}
+
+const COLUMNS: &str =
+    "select id, title, iid, project_path, url, severity, state, clock_started_at, deadline_at,
+       resolved_at, confidential, first_response_at, created_at
+  from issues
+ where ($1::text is null or state = $1)";
+
+/// After the cursor in `urgent` order: open first, the soonest deadline
+/// first (none last), then closed, the latest resolved first, ties to the
+/// newest id: the columns of `issues_partner_urgent`, so a page is read in
+/// index order and the scan stops at the limit. $2 closed, $3 deadline,
+/// $4 resolved, $5 id of the cursor; $2 null on the first page.
+const AFTER_URGENT: &str = "(
+       (state <> 'open') > $2
+    or ((state <> 'open') = $2 and (
+           (case when state = 'open' then deadline_at end) > $3
+        or ($3 is not null and (case when state = 'open' then deadline_at end) is null)
+        or ((case when state = 'open' then deadline_at end) is not distinct from $3 and (
+               resolved_at < $4
+            or ($4 is null and resolved_at is not null)
+            or (resolved_at is not distinct from $4 and id < $5))))))";
+
+const ORDER_URGENT: &str =
+    "(state <> 'open'), (case when state = 'open' then deadline_at end), resolved_at desc, id desc";
+
+/// One statement per order, each prepared once per connection.
+static LIST_URGENT: LazyLock<String> = LazyLock::new(|| {
+    format!("{COLUMNS} and ($2::bool is null or {AFTER_URGENT}) order by {ORDER_URGENT} limit $6")
+});
+
+/// `newest`: `issues_partner_newest`'s order. $2 created, $3 id.
+static LIST_NEWEST: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{COLUMNS} and ($2::timestamptz is null or (created_at, id) < ($2, $3))
+          order by created_at desc, id desc limit $4"
+    )
+});
+
+/// `severity` (rarely chosen; sorts the organisation's issues): severity 1
+/// first, unset last, then as `urgent`. $7 severity.
+static LIST_SEVERITY: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "{COLUMNS} and ($7::int2 is null or coalesce(severity, 5) > $7
+                        or (coalesce(severity, 5) = $7 and {AFTER_URGENT}))
+          order by coalesce(severity, 5), {ORDER_URGENT} limit $6"
+    )
+});
 
 #[utoipa::path(
     get,
@@ -192,29 +244,47 @@ pub async fn list(
     }
     let limit = paging::limit(query.limit.as_deref())?;
     let list = format!("status={}&sort={sort}", status.unwrap_or("all"));
-    let after: Option<(f64, f64, f64, i64)> = query
+    let after: Option<Key> = query
         .cursor
         .as_deref()
         .filter(|c| !c.trim().is_empty())
         .map(|c| paging::decode(&list, c))
         .transpose()?;
-    let mut rows: Vec<Row> = sqlx::query_as(LIST)
-        .bind(status)
-        .bind(sort)
-        .bind(after.map(|k| k.0))
-        .bind(after.map(|k| k.1))
-        .bind(after.map(|k| k.2))
-        .bind(after.map(|k| k.3))
-        .bind(limit + 1)
-        .fetch_all(&mut *tenant.tx)
-        .await?;
+    let after = after.as_ref();
+    let rows = match sort {
+        "newest" => sqlx::query_as::<_, Row>(&LIST_NEWEST)
+            .bind(status)
+            .bind(after.and_then(|k| k.created))
+            .bind(after.map(|k| k.id))
+            .bind(limit + 1),
+        _ => {
+            let statement: &str = if sort == "severity" {
+                &LIST_SEVERITY
+            } else {
+                &LIST_URGENT
+            };
+            let query = sqlx::query_as::<_, Row>(statement)
+                .bind(status)
+                .bind(after.map(|k| k.closed))
+                .bind(after.and_then(|k| k.deadline))
+                .bind(after.and_then(|k| k.resolved))
+                .bind(after.map(|k| k.id))
+                .bind(limit + 1);
+            if sort == "severity" {
+                query.bind(after.map(|k| k.severity.unwrap_or(5)))
+            } else {
+                query
+            }
+        }
+    };
+    let mut rows: Vec<Row> = rows.fetch_all(&mut *tenant.tx).await?;
     crate::organizations::tenant::finish_reading(tenant.tx);
     let more = rows.len() as i64 > limit;
     rows.truncate(limit as usize);
     let next_cursor = more
         .then(|| {
             rows.last()
-                .map(|r| paging::encode(&list, &(r.k1, r.k2, r.k3, r.k4)))
+                .map(|r| paging::encode(&list, &Key::of(r, sort)))
         })
         .flatten();
     let items = rows

@@ -494,6 +494,25 @@ async fn cursor_paging_returns_every_row_once_while_rows_are_added() {
             before.iter().all(|id| seen.contains(id)),
             "{sort}: a row was skipped"
         );
+        // ...and in the page's order: open first by deadline (none last),
+        // then closed by resolution, latest first; newest by arrival;
+        // severity 1 first (unset last), then as urgent; ties newest id.
+        let urgent = "state <> 'open', case when state = 'open' then deadline_at end nulls last,
+                      resolved_at desc nulls last, id desc";
+        let order = match sort {
+            "newest" => "created_at desc, id desc".to_owned(),
+            "severity" => format!("coalesce(severity, 5), {urgent}"),
+            _ => urgent.to_owned(),
+        };
+        let expected: Vec<i64> = sqlx::query_scalar(&format!(
+            "select id from issues where id = any($1) order by {order}"
+        ))
+        .bind(&before)
+        .fetch_all(&app.pool)
+        .await
+        .unwrap();
+        let read: Vec<i64> = seen.into_iter().filter(|id| before.contains(id)).collect();
+        assert_eq!(read, expected, "{sort}: not in the page's order");
     }
     let res = get(
         &app,
