@@ -5,7 +5,8 @@
 //! `cargo run --release --example gitlab_double -- PORT CONTROL_PORT`
 //! serves GitLab on 127.0.0.1:PORT and, on 127.0.0.1:CONTROL_PORT,
 //! `POST /hang` (every note call hangs from now on), `POST /answer`
-//! (answered again) and `GET /notes` (how many notes it holds).
+//! (answered again), `GET /notes` (how many notes it holds) and
+//! `GET /notes/all` (each note: project, issue, author and body).
 
 #[path = "../tests/it/gitlab/mod.rs"]
 mod gitlab;
@@ -48,6 +49,26 @@ async fn main() {
             get(
                 |State(d): State<Arc<GitLabDouble>>| async move { d.all_notes().len().to_string() },
             ),
+        )
+        .route(
+            "/notes/all",
+            get(|State(d): State<Arc<GitLabDouble>>| async move {
+                let state = d.state.lock().unwrap();
+                let mut lines: Vec<String> = state
+                    .notes
+                    .iter()
+                    .flat_map(|((project, iid), notes)| {
+                        notes.iter().map(move |n| {
+                            format!(
+                                "{project}#{iid} note {} by {}: {}\n",
+                                n.id, n.author, n.body
+                            )
+                        })
+                    })
+                    .collect();
+                lines.sort();
+                lines.concat()
+            }),
         )
         .with_state(double.clone());
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", control))
