@@ -244,12 +244,7 @@ pub async fn list(
     }
     let limit = paging::limit(query.limit.as_deref())?;
     let list = format!("status={}&sort={sort}", status.unwrap_or("all"));
-    let after: Option<Key> = query
-        .cursor
-        .as_deref()
-        .filter(|c| !c.trim().is_empty())
-        .map(|c| paging::decode(&list, c))
-        .transpose()?;
+    let after: Option<Key> = paging::after(&list, query.cursor.as_deref())?;
     let after = after.as_ref();
     let rows = match sort {
         "newest" => sqlx::query_as::<_, Row>(&LIST_NEWEST)
@@ -279,14 +274,7 @@ pub async fn list(
     };
     let mut rows: Vec<Row> = rows.fetch_all(&mut *tenant.tx).await?;
     crate::organizations::tenant::finish_reading(tenant.tx);
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| {
-            rows.last()
-                .map(|r| paging::encode(&list, &Key::of(r, sort)))
-        })
-        .flatten();
+    let next_cursor = paging::cut(&list, &mut rows, limit, |r| Key::of(r, sort));
     let items = rows
         .into_iter()
         .map(|r| IssueSummary {
@@ -314,25 +302,22 @@ pub async fn list(
             created_at: r.created_at,
         })
         .collect();
-    let mut res = Json(IssuePage {
-        items,
-        next_cursor: next_cursor.clone(),
-    })
-    .into_response();
-    if let Some(cursor) = next_cursor {
+    let next = |cursor: &str| {
         let mut next = url::form_urlencoded::Serializer::new(String::new());
         next.append_pair("status", status.unwrap_or("all"));
         next.append_pair("sort", sort);
         next.append_pair("limit", &limit.to_string());
-        next.append_pair("cursor", &cursor);
-        let (name, value) = paging::link_next(
-            &state
-                .config
-                .link(&format!("/api/v1/partner/issues?{}", next.finish())),
-        );
-        res.headers_mut().insert(name, value);
-    }
-    Ok(res)
+        next.append_pair("cursor", cursor);
+        state
+            .config
+            .link(&format!("/api/v1/partner/issues?{}", next.finish()))
+    };
+    let cursor = next_cursor.clone();
+    Ok(paging::respond(
+        IssuePage { items, next_cursor },
+        cursor.as_deref(),
+        next,
+    ))
 }
 
 /// One entry of an issue's thread.

@@ -2,9 +2,8 @@
 //! request first, as its licenses page shows them.
 
 use axum::{
-    Json,
     extract::{Query, State},
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -86,12 +85,7 @@ pub async fn list(
     Query(query): Query<PageQuery>,
 ) -> Result<Response, Problem> {
     let limit = paging::limit(query.limit.as_deref())?;
-    let after: Option<(DateTime<Utc>, i64)> = query
-        .cursor
-        .as_deref()
-        .filter(|c| !c.trim().is_empty())
-        .map(|c| paging::decode("licenses", c))
-        .transpose()?;
+    let after: Option<(DateTime<Utc>, i64)> = paging::after("licenses", query.cursor.as_deref())?;
     let mut rows: Vec<Row> = sqlx::query_as(
         "select id, product, state, users, purposes, license_key, requested_at, issued_at, expires_at
            from licenses
@@ -105,14 +99,7 @@ pub async fn list(
     .fetch_all(&mut *tenant.tx)
     .await?;
     crate::organizations::tenant::finish_reading(tenant.tx);
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| {
-            rows.last()
-                .map(|r| paging::encode("licenses", &(r.requested_at, r.id)))
-        })
-        .flatten();
+    let next_cursor = paging::cut("licenses", &mut rows, limit, |r| (r.requested_at, r.id));
     let items = rows
         .into_iter()
         .map(|r| LicenseSummary {
@@ -128,16 +115,15 @@ pub async fn list(
             expires_at: r.expires_at,
         })
         .collect();
-    let mut res = Json(LicensePage {
-        items,
-        next_cursor: next_cursor.clone(),
-    })
-    .into_response();
-    if let Some(cursor) = next_cursor {
-        let (name, value) = paging::link_next(&state.config.link(&format!(
+    let next = |cursor: &str| {
+        state.config.link(&format!(
             "/api/v1/partner/licenses?limit={limit}&cursor={cursor}"
-        )));
-        res.headers_mut().insert(name, value);
-    }
-    Ok(res)
+        ))
+    };
+    let cursor = next_cursor.clone();
+    Ok(paging::respond(
+        LicensePage { items, next_cursor },
+        cursor.as_deref(),
+        next,
+    ))
 }

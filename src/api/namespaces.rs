@@ -2,9 +2,8 @@
 //! state and where their badge stands in the CI/CD Catalog.
 
 use axum::{
-    Json,
     extract::{Query, State},
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -78,12 +77,7 @@ pub async fn list(
     Query(query): Query<PageQuery>,
 ) -> Result<Response, Problem> {
     let limit = paging::limit(query.limit.as_deref())?;
-    let after: Option<(DateTime<Utc>, i64)> = query
-        .cursor
-        .as_deref()
-        .filter(|c| !c.trim().is_empty())
-        .map(|c| paging::decode("namespaces", c))
-        .transpose()?;
+    let after: Option<(DateTime<Utc>, i64)> = paging::after("namespaces", query.cursor.as_deref())?;
     let mut rows: Vec<Row> = sqlx::query_as(
         "select n.id, n.url, n.host, n.state, n.created_at, n.verified_at,
                 (select count(*) from components c where c.partner_id = n.partner_id and c.namespace_id = n.id) as components,
@@ -101,14 +95,7 @@ pub async fn list(
     .fetch_all(&mut *tenant.tx)
     .await?;
     crate::organizations::tenant::finish_reading(tenant.tx);
-    let more = rows.len() as i64 > limit;
-    rows.truncate(limit as usize);
-    let next_cursor = more
-        .then(|| {
-            rows.last()
-                .map(|r| paging::encode("namespaces", &(r.created_at, r.id)))
-        })
-        .flatten();
+    let next_cursor = paging::cut("namespaces", &mut rows, limit, |r| (r.created_at, r.id));
     let items = rows
         .into_iter()
         .map(|r| {
@@ -131,16 +118,15 @@ pub async fn list(
             }
         })
         .collect();
-    let mut res = Json(NamespacePage {
-        items,
-        next_cursor: next_cursor.clone(),
-    })
-    .into_response();
-    if let Some(cursor) = next_cursor {
-        let (name, value) = paging::link_next(&state.config.link(&format!(
+    let next = |cursor: &str| {
+        state.config.link(&format!(
             "/api/v1/partner/namespaces?limit={limit}&cursor={cursor}"
-        )));
-        res.headers_mut().insert(name, value);
-    }
-    Ok(res)
+        ))
+    };
+    let cursor = next_cursor.clone();
+    Ok(paging::respond(
+        NamespacePage { items, next_cursor },
+        cursor.as_deref(),
+        next,
+    ))
 }

@@ -47,6 +47,46 @@ pub fn decode<K: DeserializeOwned>(list: &str, cursor: &str) -> Result<K, Proble
     Ok(envelope.k)
 }
 
+/// The place a list resumes after: the key of `cursor` (none, or blank,
+/// for the first page).
+pub fn after<K: DeserializeOwned>(list: &str, cursor: Option<&str>) -> Result<Option<K>, Problem> {
+    cursor
+        .filter(|c| !c.trim().is_empty())
+        .map(|c| decode(list, c))
+        .transpose()
+}
+
+/// Cuts `rows`, read with `limit + 1`, to a page, and gives the cursor of
+/// the next page when there is one.
+pub fn cut<R, K: Serialize>(
+    list: &str,
+    rows: &mut Vec<R>,
+    limit: i64,
+    key: impl Fn(&R) -> K,
+) -> Option<String> {
+    let more = rows.len() as i64 > limit;
+    rows.truncate(limit as usize);
+    rows.last()
+        .filter(|_| more)
+        .map(|last| encode(list, &key(last)))
+}
+
+/// A page as JSON, with `Link: <next>; rel="next"` when there is a next
+/// page (`next` makes its address from the cursor).
+pub fn respond<T: Serialize>(
+    page: T,
+    cursor: Option<&str>,
+    next: impl FnOnce(&str) -> String,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let mut res = axum::Json(page).into_response();
+    if let Some(cursor) = cursor {
+        let (name, value) = link_next(&next(cursor));
+        res.headers_mut().insert(name, value);
+    }
+    res
+}
+
 /// `limit` from the query string: 1 to 100, 50 when absent.
 pub fn limit(given: Option<&str>) -> Result<i64, Problem> {
     match given.map(str::trim) {
@@ -87,6 +127,20 @@ mod tests {
         assert!(
             decode::<(f64, i64)>("status=open&sort=newest", &URL_SAFE_NO_PAD.encode("{}")).is_err()
         );
+    }
+
+    #[test]
+    fn a_page_of_exactly_the_limit_has_no_next_and_one_more_names_the_last_kept() {
+        let mut rows = vec![10, 20, 30];
+        assert_eq!(cut("l", &mut rows, 3, |r| *r), None);
+        assert_eq!(rows, [10, 20, 30]);
+        let mut rows = vec![10, 20, 30, 40];
+        let next = cut("l", &mut rows, 3, |r| *r).unwrap();
+        assert_eq!(rows, [10, 20, 30]);
+        assert_eq!(decode::<i32>("l", &next).unwrap(), 30);
+        assert_eq!(after::<i32>("l", Some(&next)).unwrap(), Some(30));
+        assert_eq!(after::<i32>("l", Some("  ")).unwrap(), None);
+        assert_eq!(after::<i32>("l", None).unwrap(), None);
     }
 
     #[test]
