@@ -144,6 +144,22 @@ mod tests {
     }
 
     #[test]
+    fn a_page_is_json_with_a_link_to_the_next_only_when_there_is_one() {
+        let res = respond(vec![1, 2], Some("abc"), |c| {
+            format!("https://p.test/x?cursor={c}")
+        });
+        assert_eq!(res.status(), axum::http::StatusCode::OK);
+        assert_eq!(res.headers()[header::CONTENT_TYPE], "application/json");
+        assert_eq!(
+            res.headers()[header::LINK],
+            "<https://p.test/x?cursor=abc>; rel=\"next\""
+        );
+        let last = respond(vec![3], None, |_| unreachable!("no next page"));
+        assert!(last.headers().get(header::LINK).is_none());
+        assert_eq!(last.headers()[header::CONTENT_TYPE], "application/json");
+    }
+
+    #[test]
     fn limits_are_one_to_a_hundred() {
         assert_eq!(limit(None).unwrap(), 50);
         assert_eq!(limit(Some("1")).unwrap(), 1);
