@@ -167,6 +167,8 @@ mod tests {
             "::ffff:10.0.0.1",
             "::ffff:127.0.0.1",
             "64:ff9b::a00:1",
+            "100::1",
+            "100::ffff:ffff:ffff:ffff",
         ] {
             assert!(!allowed(ip(bad), false), "{bad}");
         }
@@ -192,6 +194,14 @@ mod tests {
             "100.128.0.1",
             "2606:4700::1111",
             "64:ff9b::808:808",
+            // Just outside 100::/64 (discard) and 2001:db8::/32 (documentation).
+            "100:0:0:1::1",
+            "101::1",
+            "2001:db9::1",
+            "2002:db8::1",
+            // The last 32 bits read as 10.0.0.1, but only NAT64 embeds IPv4.
+            "2606:4700::a00:1",
+            "64:ff9c::a00:1",
         ] {
             assert!(allowed(ip(good), false), "{good}");
         }
