@@ -5,21 +5,13 @@ use plotters::prelude::*;
 
 use super::{
     Axis, Bars, DrawResult, Drawing, FONT, GRID, INK, Scale, TEXT_SIZE, WIDTH, axis_ticks,
-    text_width, tick_label, tidy,
+    text_width, tick_label,
 };
 
 impl Bars {
     pub fn draw(&self) -> Drawing {
         let height = 28 * self.categories.len().max(1) as u32 + 60;
-        let mut svg = String::new();
-        if let Err(e) = self.draw_into(&mut svg, height) {
-            tracing::error!(error = %e, "a chart could not be drawn");
-        }
-        Drawing {
-            svg: tidy(&svg),
-            width: WIDTH,
-            height,
-        }
+        Drawing::render(height, |svg, height| self.draw_into(svg, height))
     }
 
     fn draw_into(&self, svg: &mut String, height: u32) -> DrawResult {

@@ -6,7 +6,7 @@ use plotters::{prelude::*, style::text_anchor};
 
 use super::{
     Axis, Columns, DrawResult, Drawing, FONT, GRID, INK, LABEL_SCALE, Mark, Panel, Series, TARGET,
-    TEXT_SIZE, WIDTH, axis_ticks, labelled, text_width, tick_label, tidy,
+    TEXT_SIZE, WIDTH, axis_ticks, labelled, text_width, tick_label,
 };
 
 fn panel_max(panel: &Panel) -> f64 {
@@ -47,16 +47,7 @@ const RIGHT_MARGIN: u32 = 24;
 impl Columns {
     pub fn draw(&self) -> Drawing {
         let height = self.panels.iter().map(|p| p.height).sum::<u32>() + 44;
-        let mut svg = String::new();
-        if let Err(e) = self.draw_into(&mut svg, height) {
-            // Plotters writes into a String: nothing here fails but a bug.
-            tracing::error!(error = %e, "a chart could not be drawn");
-        }
-        Drawing {
-            svg: tidy(&svg),
-            width: WIDTH,
-            height,
-        }
+        Drawing::render(height, |svg, height| self.draw_into(svg, height))
     }
 
     fn draw_into(&self, svg: &mut String, height: u32) -> DrawResult {

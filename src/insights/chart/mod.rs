@@ -154,6 +154,23 @@ pub struct Drawing {
     pub height: u32,
 }
 
+impl Drawing {
+    /// Draws `height` pixels of chart with `draw` into an SVG string and
+    /// tidies it. Plotters writes into a String, so a failure is a bug:
+    /// logged, and the chart comes out as far as it got.
+    fn render(height: u32, draw: impl FnOnce(&mut String, u32) -> DrawResult) -> Drawing {
+        let mut svg = String::new();
+        if let Err(e) = draw(&mut svg, height) {
+            tracing::error!(error = %e, "a chart could not be drawn");
+        }
+        Drawing {
+            svg: tidy(&svg),
+            width: WIDTH,
+            height,
+        }
+    }
+}
+
 /// Width plotters' size estimate gives `text` (what it uses to lay out
 /// axes without font files): 0.7 em a character.
 fn text_width(text: &str) -> f64 {
