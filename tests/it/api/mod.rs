@@ -4,7 +4,7 @@
 mod openapi;
 mod webhooks;
 
-use chrono::Duration;
+use chrono::{Duration, Timelike};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -416,6 +416,41 @@ async fn the_rate_limit_answers_429_with_retry_after_and_recovers() {
             .status(),
         StatusCode::OK
     );
+}
+
+/// The limit is counted in PostgreSQL: thirty requests at once, split over
+/// two instances, let exactly the ten a minute allows through.
+#[tokio::test]
+async fn the_rate_limit_holds_across_instances_under_concurrent_requests() {
+    let app = spawn("10").await;
+    let other = spawn_app_with(Spawn {
+        db: Some(app.db.clone()),
+        overrides: &[("PORTAL_API_REQUESTS_PER_MINUTE", "10")],
+        ..Spawn::default()
+    })
+    .await;
+    // Both clocks in the middle of the same minute: the count is per minute.
+    let second = i64::from(app.clock.now().second());
+    app.clock.advance(Duration::seconds(30 - second));
+    other.clock.advance(app.clock.now() - other.clock.now());
+    let (acme, _) = partner_with_namespace(&app, "Acme Corp", "ada@acme.test", "acme-corp").await;
+    let secret = token(&acme, "Busy", "read", "30").await;
+    let path = format!("{BASE}/namespaces");
+    let sends = (0..30).map(|i| {
+        let target = if i % 2 == 0 { &app } else { &other };
+        get(target, &path, &secret)
+    });
+    let statuses: Vec<StatusCode> = futures_util::future::join_all(sends)
+        .await
+        .iter()
+        .map(|r| r.status())
+        .collect();
+    let ok = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    let limited = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!((ok, limited), (10, 20), "{statuses:?}");
 }
 
 #[tokio::test]
